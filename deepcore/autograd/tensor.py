@@ -1,0 +1,196 @@
+"""Tensor: an array (NumPy or CuPy) that remembers the op that made it.
+
+``backward()`` walks the recorded graph in reverse topological order and
+accumulates gradients into ``.grad`` of every tensor that requires one and
+was not produced by an op (leaves: weights and user inputs).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend.device import get_array_module, get_device, to_device
+
+
+class Tensor:
+    """An n-dimensional array with an optional gradient (``requires_grad``)."""
+
+    __array_priority__ = 100  # numpy_array + tensor calls Tensor.__radd__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        if not isinstance(data, np.ndarray) and get_array_module(data) is np:
+            data = np.asarray(data)  # lists and scalars; Python floats become float32 below
+            if data.dtype == np.float64 and dtype is None:
+                dtype = np.float32
+            data = to_device(data, get_device())
+        if dtype is not None and data.dtype != dtype:
+            data = data.astype(dtype)
+        self.data = data
+        self.grad = None
+        self.requires_grad = requires_grad
+        self._creator = None
+
+    # --- array-like surface -------------------------------------------------
+    shape = property(lambda self: tuple(self.data.shape))
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: int(self.data.size))
+
+    def __len__(self):
+        return len(self.data)
+
+    def numpy(self) -> np.ndarray:
+        """A NumPy copy of the data (copied from the GPU when needed)."""
+        return to_device(self.data, "cpu")
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def item(self):
+        return self.data.item()
+
+    def __float__(self):
+        return float(self.data)
+
+    def __repr__(self):
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({self.numpy()!r}{grad})"
+
+    def detach(self) -> "Tensor":
+        return Tensor(self.data)
+
+    def astype(self, dtype) -> "Tensor":
+        from .arithmetic import cast
+
+        return cast(self, dtype)
+
+    # --- autograd ------------------------------------------------------------
+    def backward(self, grad=None):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+        if not self.requires_grad:
+            raise RuntimeError("backward() called on a tensor that does not require grad")
+        xp = get_array_module(self.data)
+        if grad is None:
+            if self.data.size != 1:
+                raise ValueError(f"backward(): grad must be given for a non-scalar output of shape {self.shape}")
+            grad = xp.ones_like(self.data)
+        grads = {id(self): grad.data if isinstance(grad, Tensor) else grad}
+        for tensor in _reverse_topological(self):
+            g = grads.pop(id(tensor), None)
+            if g is None:
+                continue
+            fn = tensor._creator
+            if fn is None:
+                tensor.grad = g if tensor.grad is None else tensor.grad + g
+                continue
+            input_grads = fn.backward(g)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for parent, needs, pg in zip(fn.inputs, fn.needs_input_grad, input_grads):
+                if not needs or pg is None:
+                    continue
+                key = id(parent)
+                grads[key] = pg if key not in grads else grads[key] + pg
+
+    # --- operators (defined in arithmetic.py) ---------------------------------
+    def __add__(self, other):
+        from .arithmetic import add
+        return add(self, other)
+
+    def __radd__(self, other):
+        from .arithmetic import add
+        return add(other, self)
+
+    def __sub__(self, other):
+        from .arithmetic import sub
+        return sub(self, other)
+
+    def __rsub__(self, other):
+        from .arithmetic import sub
+        return sub(other, self)
+
+    def __mul__(self, other):
+        from .arithmetic import mul
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        from .arithmetic import mul
+        return mul(other, self)
+
+    def __truediv__(self, other):
+        from .arithmetic import div
+        return div(self, other)
+
+    def __rtruediv__(self, other):
+        from .arithmetic import div
+        return div(other, self)
+
+    def __neg__(self):
+        from .arithmetic import neg
+        return neg(self)
+
+    def __pow__(self, exponent):
+        from .arithmetic import power
+        return power(self, exponent)
+
+    def __matmul__(self, other):
+        from .arithmetic import matmul
+        return matmul(self, other)
+
+    def __getitem__(self, index):
+        from .arithmetic import getitem
+        return getitem(self, index)
+
+    def sum(self, axis=None, keepdims=False):
+        from .arithmetic import sum as sum_
+        return sum_(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        from .arithmetic import mean
+        return mean(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape):
+        from .arithmetic import reshape
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return reshape(self, shape)
+
+    @property
+    def T(self):
+        from .arithmetic import transpose
+        return transpose(self)
+
+
+def as_tensor(value, dtype=None) -> Tensor:
+    """Wrap ``value`` (array, scalar or Tensor) as a Tensor without copying arrays."""
+    if isinstance(value, Tensor):
+        return value if dtype is None or value.dtype == dtype else value.astype(dtype)
+    return Tensor(value, dtype=dtype)
+
+
+def unwrap(value):
+    """The array inside a Tensor; anything else unchanged."""
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _reverse_topological(root: Tensor) -> list:
+    """Tensors reachable from ``root`` (through creators), outputs before their inputs."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        if tensor._creator is not None:
+            for parent in tensor._creator.inputs:
+                if id(parent) not in visited:
+                    stack.append((parent, False))
+    order.reverse()
+    return order

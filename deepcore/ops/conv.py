@@ -1,0 +1,66 @@
+"""2-D convolution, NHWC, filters (kh, kw, in, out): forward and backward.
+
+The kernels (``conv2d_forward``, ``conv2d_backward_data``,
+``conv2d_backward_filter``) come from the device's kernel table; their
+reference is im2col + one GEMM in ``backend/reference.py``.
+"""
+from __future__ import annotations
+
+from ..autograd.function import Function
+from ..backend import kernels
+from ..backend.reference import conv_output_size
+
+
+def pair(value, name="value"):
+    """An int or a pair of ints as an (h, w) tuple."""
+    if isinstance(value, int):
+        return (value, value)
+    value = tuple(value)
+    if len(value) != 2 or not all(isinstance(v, int) for v in value):
+        raise ValueError(f"{name}: expected an int or a pair of ints, got {value!r}")
+    return value
+
+
+def resolve_padding(padding, size_hw, kernel, stride, dilation=(1, 1)):
+    """'valid' | 'same' (TensorFlow's split: the extra pixel goes after) -> ((top, bottom), (left, right))."""
+    if padding == "valid":
+        return ((0, 0), (0, 0))
+    if padding != "same":
+        raise ValueError(f"padding: expected 'valid' or 'same', got {padding!r}")
+    pads = []
+    for size, k, s, d in zip(size_hw, kernel, stride, dilation):
+        out = -(-size // s)
+        total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+class Conv2D(Function):
+    def __init__(self, stride, padding, dilation):
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+
+    def forward(self, x, w):
+        self.x, self.w = x, w
+        return kernels(x).conv2d_forward(x, w, self.stride, self.padding, self.dilation)
+
+    def backward(self, gy):
+        k = kernels(gy)
+        args = (self.stride, self.padding, self.dilation)
+        gx = k.conv2d_backward_data(gy, self.w, self.x.shape, *args) if self.needs_input_grad[0] else None
+        gw = k.conv2d_backward_filter(self.x, gy, self.w.shape, *args) if self.needs_input_grad[1] else None
+        return gx, gw
+
+
+def conv2d(x, w, strides=1, padding="valid", dilation_rate=1):
+    """Cross-correlation of NHWC ``x`` with ``w`` of shape (kh, kw, in, out), as Keras' Conv2D."""
+    stride, dilation = pair(strides, "strides"), pair(dilation_rate, "dilation_rate")
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"conv2d: strides and dilation_rate must be >= 1, got {stride} and {dilation}")
+    if x.ndim != 4 or w.ndim != 4 or x.shape[-1] != w.shape[2]:
+        raise ValueError(f"conv2d: expected x (N, H, W, C) and w (kh, kw, C, out), got {x.shape} and {w.shape}")
+    pads = resolve_padding(padding, x.shape[1:3], w.shape[:2], stride, dilation)
+    for axis in range(2):
+        if conv_output_size(x.shape[1 + axis], w.shape[axis], stride[axis], *pads[axis], dilation[axis]) < 1:
+            raise ValueError(f"conv2d: input {x.shape} is smaller than the kernel {w.shape[:2]} "
+                             f"(dilation {dilation}) with padding {padding!r}")
+    return Conv2D.apply(x, w, stride=stride, padding=pads, dilation=dilation)

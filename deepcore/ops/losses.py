@@ -1,0 +1,128 @@
+"""Per-sample losses as differentiable ops: cross-entropies (stable) and mean squared error.
+
+Each returns a vector of one loss per sample; reduction (mean, sample
+weights) is the caller's (``deepcore.losses``).
+"""
+from __future__ import annotations
+
+from ..autograd import arithmetic as A
+from ..autograd.function import Function
+from ..autograd.tensor import unwrap
+from ..backend import get_array_module, kernels
+from .activations import Softmax
+
+EPSILON = 1e-7  # Keras' backend epsilon, used to clip probabilities
+
+
+class SparseSoftmaxCrossEntropy(Function):
+    """-log softmax(logits)[label] per sample, through the max-subtracted log-sum-exp."""
+
+    def __init__(self, labels):
+        self.labels = labels
+
+    def forward(self, logits):
+        loss, self.probabilities = kernels(logits).softmax_cross_entropy_forward(logits, self.labels)
+        return loss
+
+    def backward(self, g):
+        return kernels(g).softmax_cross_entropy_backward(self.probabilities, self.labels, g)
+
+
+class SoftmaxCrossEntropy(Function):
+    """-sum(target * log softmax(logits)) per sample, for dense (e.g. one-hot) targets."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def forward(self, logits):
+        xp = get_array_module(logits)
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        log_total = xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
+        self.probabilities = xp.exp(shifted - log_total)
+        return -(self.target * (shifted - log_total)).sum(axis=-1)
+
+    def backward(self, g):
+        total = self.target.sum(axis=-1, keepdims=True)
+        return (self.probabilities * total - self.target) * g[:, None]
+
+
+class SigmoidCrossEntropy(Function):
+    """Elementwise max(x, 0) - x t + log(1 + exp(-|x|)): binary cross-entropy on logits, stable for any x."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.x = x
+        return xp.maximum(x, 0) - x * self.target + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        return g * (0.5 * (xp.tanh(0.5 * self.x) + 1) - self.target)
+
+
+class Clip(Function):
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        self.inside = (x >= self.low) & (x <= self.high)
+        return get_array_module(x).clip(x, self.low, self.high)
+
+    def backward(self, g):
+        return g * self.inside
+
+
+def _softmax_logits(y_pred):
+    """The logits a softmax output was computed from, or None (the fused, stable path Keras takes too)."""
+    creator = getattr(y_pred, "_creator", None)
+    if isinstance(creator, Softmax) and creator.axis in (-1, y_pred.ndim - 1):
+        return creator.inputs[0]
+    return None
+
+
+def _check_labels(labels, num_classes):
+    xp = get_array_module(labels)
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        raise ValueError(f"sparse_categorical_crossentropy: labels must be in [0, {num_classes}), "
+                         f"got values in [{int(labels.min())}, {int(labels.max())}]")
+    return labels.astype(xp.int64, copy=False)
+
+
+def sparse_categorical_crossentropy(labels, y_pred, from_logits=False):
+    """Integer labels (N,) against predictions (N, classes)."""
+    labels = _check_labels(unwrap(labels).reshape(-1), y_pred.shape[-1])
+    logits = y_pred if from_logits else _softmax_logits(y_pred)
+    if logits is not None:
+        return SparseSoftmaxCrossEntropy.apply(logits, labels=labels)
+    xp = get_array_module(labels)
+    onehot = xp.eye(y_pred.shape[-1], dtype=y_pred.dtype)[labels]
+    return categorical_crossentropy(onehot, y_pred)
+
+
+def categorical_crossentropy(target, y_pred, from_logits=False):
+    """Dense targets (N, classes) against probabilities (or logits with from_logits=True)."""
+    target = unwrap(target).astype(y_pred.dtype, copy=False)
+    logits = y_pred if from_logits else _softmax_logits(y_pred)
+    if logits is not None:
+        return SoftmaxCrossEntropy.apply(logits, target=target)
+    probabilities = A.div(y_pred, A.sum(y_pred, axis=-1, keepdims=True))
+    clipped = Clip.apply(probabilities, low=EPSILON, high=1 - EPSILON)
+    return A.neg(A.sum(A.mul(target, A.log(clipped)), axis=-1))
+
+
+def binary_crossentropy(target, y_pred, from_logits=False):
+    """Mean over the last axis of -(t log p + (1 - t) log(1 - p))."""
+    target = unwrap(target).astype(y_pred.dtype, copy=False)
+    if from_logits:
+        return A.mean(SigmoidCrossEntropy.apply(y_pred, target=target), axis=-1)
+    p = Clip.apply(y_pred, low=EPSILON, high=1 - EPSILON)
+    per_entry = A.add(A.mul(target, A.log(p)), A.mul(1 - target, A.log(A.sub(1.0, p))))
+    return A.neg(A.mean(per_entry, axis=-1))
+
+
+def mean_squared_error(target, y_pred):
+    target = unwrap(target).astype(y_pred.dtype, copy=False)
+    diff = A.sub(y_pred, target)
+    return A.mean(A.mul(diff, diff), axis=-1)

@@ -1,0 +1,84 @@
+"""Dense layers' math, bias addition and dropout."""
+from __future__ import annotations
+
+from ..autograd.function import Function
+from ..backend import get_array_module, kernels, random, to_device
+from ..backend.device import device_of
+
+
+class Dense(Function):
+    """y = x @ w + b over the last axis of x; w is (in, out) as in Keras."""
+
+    def forward(self, x, w, b):
+        self.x, self.w = x, w
+        y = x @ w
+        y += b
+        return y
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = (g @ self.w.T) if self.needs_input_grad[0] else None
+        gw = self.x.reshape(-1, self.x.shape[-1]).T @ g2 if self.needs_input_grad[1] else None
+        gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+class BiasAdd(Function):
+    """x + b with b broadcast over every axis but the last (channels)."""
+
+    def forward(self, x, b):
+        return x + b
+
+    def backward(self, g):
+        return g, g.reshape(-1, g.shape[-1]).sum(axis=0)
+
+
+class BiasReLU(Function):
+    """relu(x + b) in one pass (the fused epilogue of Dense and Conv layers)."""
+
+    def forward(self, x, b):
+        self.y = kernels(x).bias_relu_forward(x, b)
+        return self.y
+
+    def backward(self, g):
+        gx = kernels(g).relu_backward(g, self.y)
+        return gx, gx.reshape(-1, gx.shape[-1]).sum(axis=0)
+
+
+class Dropout(Function):
+    """Inverted dropout: keep with probability 1 - rate and scale by 1 / (1 - rate)."""
+
+    def __init__(self, rate, noise_shape=None):
+        self.rate, self.noise_shape = rate, noise_shape
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        shape = self.noise_shape or x.shape
+        keep = random.generator().random(shape, dtype="float32") >= self.rate
+        self.mask = to_device(keep.astype(x.dtype) / (1.0 - self.rate), device_of(x))
+        return x * self.mask
+
+    def backward(self, g):
+        return g * self.mask
+
+
+def dense(x, w, b):
+    return Dense.apply(x, w, b)
+
+
+def bias_add(x, b):
+    return BiasAdd.apply(x, b)
+
+
+def bias_relu(x, b):
+    return BiasReLU.apply(x, b)
+
+
+def dropout(x, rate, training=True, noise_shape=None):
+    """Inverted dropout when training; identity otherwise (and when rate == 0)."""
+    if not 0 <= rate < 1:
+        raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
+    if not training or rate == 0:
+        return x
+    return Dropout.apply(x, rate=rate, noise_shape=noise_shape)
