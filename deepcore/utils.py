@@ -1,0 +1,92 @@
+"""Helpers as ``keras.utils``: seeding, one-hot labels, and training-curve plots."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .backend import random as _random
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed every source of randomness deepcore uses (weights, dropout, shuffling)."""
+    _random.set_random_seed(seed)
+
+
+def to_categorical(x, num_classes=None) -> np.ndarray:
+    """One-hot encode integer class labels: shape ``(..., num_classes)``.
+
+    As Keras, a trailing axis of size 1 is dropped first (``(N, 1)`` -> ``(N, C)``)
+    and ``num_classes`` defaults to ``max(x) + 1``. Unlike Keras 3 (float64 for
+    NumPy input), the result is float32, deepcore's default float type.
+    """
+    labels = np.asarray(x)
+    if labels.dtype.kind not in "iuf" or labels.dtype == np.bool_:
+        raise TypeError(f"to_categorical: expected integer class labels, got dtype {labels.dtype}")
+    if labels.dtype.kind == "f" and not np.all(np.mod(labels, 1) == 0):
+        raise ValueError("to_categorical: expected integer class labels, got non-integer values "
+                         f"such as {labels[np.mod(labels, 1) != 0].flat[0]}")
+    labels = labels.astype(np.int64)
+    shape = labels.shape[:-1] if labels.ndim > 1 and labels.shape[-1] == 1 else labels.shape
+    labels = labels.reshape(-1)
+    if num_classes is None:
+        if labels.size == 0:
+            raise ValueError("to_categorical: cannot infer num_classes from empty labels; pass num_classes")
+        num_classes = int(labels.max()) + 1
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"to_categorical: expected num_classes a positive int, got {num_classes!r}")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"to_categorical: expected labels in [0, {num_classes - 1}], "
+                         f"got values in [{labels.min()}, {labels.max()}]")
+    one_hot = np.zeros((labels.size, num_classes), dtype=np.float32)
+    one_hot[np.arange(labels.size), labels] = 1
+    return one_hot.reshape(shape + (num_classes,))
+
+
+def plot_history(history, path) -> Path:
+    """Write a PNG of the training curves in ``history`` (a History or its ``.history`` dict).
+
+    One panel per quantity (loss first, then metrics such as accuracy), each with
+    the training curve and, when present, the ``val_`` curve, per epoch. The file
+    is written to a temporary name and renamed into place.
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, dict):
+        raise TypeError(f"plot_history: expected a History or a dict of per-epoch lists, "
+                        f"got {type(history).__name__}")
+    names = [name for name in logs if not name.startswith("val_")]
+    names.sort(key=lambda name: name != "loss")
+    if not names or not all(len(logs[name]) for name in names):
+        raise ValueError(f"plot_history: expected non-empty per-epoch lists such as 'loss', "
+                         f"got keys {sorted(logs)}")
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
+    except ImportError:
+        raise ImportError("plot_history needs matplotlib: pip install deepcore[plot]") from None
+
+    # Figure + Agg canvas instead of pyplot: no global backend switch, no GUI.
+    figure = Figure(figsize=(5 * len(names), 4), layout="tight")
+    FigureCanvasAgg(figure)
+    for index, name in enumerate(names):
+        axes = figure.add_subplot(1, len(names), index + 1)
+        for key, label in ((name, "train"), (f"val_{name}", "validation")):
+            if logs.get(key):
+                values = [float(value) for value in logs[key]]
+                axes.plot(range(1, len(values) + 1), values, marker="o", label=label)
+        axes.set(title=name, xlabel="epoch", ylabel=name)
+        axes.legend()
+        axes.grid(alpha=0.3)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    path = Path(path)
+    # A plain open (not mkstemp) so the file gets the usual umask permissions.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as file:
+            figure.savefig(file, format="png", dpi=100)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
