@@ -1,0 +1,20 @@
+"""deepcore: a Keras-compatible deep-learning framework on NumPy (CPU) and CuPy (GPU).
+
+``import deepcore as keras`` runs typical Keras code unchanged.
+"""
+__version__ = "0.1.0"
+
+from . import activations, backend, callbacks, initializers, layers, losses, metrics, models, ops, optimizers
+from . import regularizers
+from .autograd import Tensor, grad_check, no_grad
+from .autograd.variable import Variable
+from .backend import device, get_device, set_device
+from .layers import Input
+from .models import Model, Sequential
+from .models.saving import load_model
+
+
+def info() -> str:
+    """Versions and devices, as ``deepcore info`` prints them."""
+    from .cli import info_text
+    return info_text()

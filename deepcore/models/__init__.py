@@ -1,0 +1,6 @@
+"""Models: functional and subclassed ``Model``, ``Sequential``, saving."""
+from .model import Model
+from .saving import load_model, model_from_config
+from .sequential import Sequential
+
+__all__ = ["Model", "Sequential", "load_model", "model_from_config"]

@@ -1,0 +1,156 @@
+"""Model: a Layer that can be compiled and trained. Three ways to make one, as Keras:
+
+- functional: ``Model(inputs, outputs)`` over symbolic tensors from ``Input``;
+- subclassing: define layers in ``__init__`` and the math in ``call``;
+- ``Sequential`` (sequential.py), a stack of layers.
+"""
+from __future__ import annotations
+
+from .. import losses as losses_module
+from .. import metrics as metrics_module
+from .. import optimizers
+from ..layers.base import KerasTensor, Layer
+from ..layers.core import InputLayer
+from .summary import print_summary
+from .training import TrainingMixin
+
+
+class Model(TrainingMixin, Layer):
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.optimizer = None
+        self.loss = None
+        self.compiled_metrics = []
+        self.stop_training = False
+        self._graph = None
+        if inputs is not None or outputs is not None:
+            self._init_graph(inputs, outputs)
+
+    # --- functional graph -------------------------------------------------------
+    def _init_graph(self, inputs, outputs):
+        self._single_input = not isinstance(inputs, (list, tuple))
+        self._single_output = not isinstance(outputs, (list, tuple))
+        self.inputs = [inputs] if self._single_input else list(inputs)
+        self.outputs = [outputs] if self._single_output else list(outputs)
+        for tensor in self.inputs + self.outputs:
+            if not isinstance(tensor, KerasTensor):
+                raise TypeError(f"Model '{self.name}': inputs and outputs must be symbolic tensors from "
+                                f"keras.Input and layer calls, got {type(tensor).__name__}")
+        for tensor in self.inputs:
+            if not isinstance(tensor.layer, InputLayer):
+                raise ValueError(f"Model '{self.name}': every input must come from keras.Input, got {tensor}")
+        self._graph = _topological_nodes(self.outputs)
+        reachable_inputs = {id(t) for t in self._graph if isinstance(t.layer, InputLayer)}
+        for tensor in self.inputs:
+            if id(tensor) not in reachable_inputs:
+                raise ValueError(f"Model '{self.name}': input {tensor} is not connected to the outputs")
+        missing = [t for t in self._graph if isinstance(t.layer, InputLayer) and
+                   all(t is not i for i in self.inputs)]
+        if missing:
+            raise ValueError(f"Model '{self.name}': the outputs depend on inputs not given to Model(): {missing}")
+        self._build_input_shape = [t.shape for t in self.inputs] if len(self.inputs) > 1 else self.inputs[0].shape
+        self.built = True
+
+    @property
+    def layers(self):
+        if self._graph is not None:
+            seen = []
+            for tensor in self._graph:
+                if all(tensor.layer is not s for s in seen):
+                    seen.append(tensor.layer)
+            return seen
+        return self._sublayers()
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"Model '{self.name}': no layer named {name!r}; layers are "
+                         f"{[layer.name for layer in self.layers]}")
+
+    def _sublayers(self):
+        if self._graph is not None:
+            return [layer for layer in self.layers if not isinstance(layer, InputLayer)]
+        return super()._sublayers()
+
+    def call(self, inputs, training=None):
+        if self._graph is None:
+            raise NotImplementedError(f"Model '{self.name}': a subclassed model must implement call()")
+        given = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
+        if len(given) != len(self.inputs):
+            raise ValueError(f"Model '{self.name}': expected {len(self.inputs)} input(s), got {len(given)}")
+        values = {id(symbol): value for symbol, value in zip(self.inputs, given)}
+        for tensor in self._graph:
+            if id(tensor) in values:
+                continue
+            args = [values[id(parent)] for parent in tensor.inputs]
+            values[id(tensor)] = tensor.layer(args if len(args) > 1 else args[0], training=training)
+        results = [values[id(t)] for t in self.outputs]
+        return results[0] if self._single_output else results
+
+    def _check_built_shape(self, shape):
+        if self._graph is not None:  # a subclassed model may take any shape its call() accepts
+            super()._check_built_shape(shape)
+
+    def compute_output_shape(self, input_shape):
+        if self._graph is not None:
+            shapes = [t.shape for t in self.outputs]
+            return shapes[0] if self._single_output else shapes
+        return super().compute_output_shape(input_shape)
+
+    # --- compile / summary ------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs):
+        """Set the optimizer, loss and metrics (names or objects, as Keras)."""
+        if kwargs:
+            raise TypeError(f"Model '{self.name}'.compile: unsupported argument(s) {sorted(kwargs)}")
+        if loss is None:
+            raise ValueError(f"Model '{self.name}'.compile: a loss is required, e.g. "
+                             f"loss='sparse_categorical_crossentropy'")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = losses_module.get(loss)
+        self.compiled_metrics = [metrics_module.get(m, self.loss) for m in (metrics or [])]
+        self._compile_config = {"optimizer": optimizer if isinstance(optimizer, str) else None,
+                                "loss": loss if isinstance(loss, str) else None,
+                                "metrics": [m for m in (metrics or []) if isinstance(m, str)]}
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + [m.name for m in self.compiled_metrics]
+
+    def summary(self, print_fn=print, line_length=None):
+        print_summary(self, print_fn)
+
+    # --- config -----------------------------------------------------------------------
+    def get_config(self):
+        if self._graph is None:
+            return {"name": self.name, "trainable": self.trainable}
+        index = {id(layer): i for i, layer in enumerate(self.layers)}
+        nodes = []
+        for tensor in self._graph:
+            nodes.append({"layer": index[id(tensor.layer)],
+                          "inputs": [self._graph.index(p) for p in tensor.inputs]})
+        return {"name": self.name, "trainable": self.trainable,
+                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
+                           for layer in self.layers],
+                "nodes": nodes, "inputs": [self._graph.index(t) for t in self.inputs],
+                "outputs": [self._graph.index(t) for t in self.outputs],
+                "single_input": self._single_input, "single_output": self._single_output}
+
+
+def _topological_nodes(outputs):
+    """Every symbolic tensor the outputs depend on, each after its inputs."""
+    order, visited = [], set()
+
+    def visit(tensor):
+        if id(tensor) in visited:
+            return
+        visited.add(id(tensor))
+        for parent in tensor.inputs:
+            visit(parent)
+        order.append(tensor)
+
+    for output in outputs:
+        visit(output)
+    return order
