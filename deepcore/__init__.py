@@ -5,7 +5,7 @@
 __version__ = "0.1.0"
 
 from . import activations, backend, callbacks, initializers, layers, losses, metrics, models, ops, optimizers
-from . import regularizers
+from . import datasets, regularizers, utils
 from .autograd import Tensor, grad_check, no_grad
 from .autograd.variable import Variable
 from .backend import device, get_device, set_device
@@ -14,7 +14,7 @@ from .models import Model, Sequential
 from .models.saving import load_model
 
 
-def info() -> str:
-    """Versions and devices, as ``deepcore info`` prints them."""
-    from .cli import info_text
-    return info_text()
+def info() -> dict:
+    """Versions, devices and the GPU probe's verdict, as ``deepcore info`` prints them."""
+    from .cli import collect_info
+    return collect_info()

@@ -41,8 +41,9 @@ class Tensor:
         return len(self.data)
 
     def numpy(self) -> np.ndarray:
-        """A NumPy copy of the data (copied from the GPU when needed)."""
-        return to_device(self.data, "cpu")
+        """A NumPy copy of the data (never a view of the live array)."""
+        array = to_device(self.data, "cpu")
+        return array.copy() if array is self.data else array
 
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()
