@@ -6,11 +6,10 @@
 """
 from __future__ import annotations
 
-from .. import losses as losses_module
-from .. import metrics as metrics_module
 from .. import optimizers
 from ..layers.base import KerasTensor, Layer
 from ..layers.core import InputLayer
+from .compile_utils import CompiledObjectives
 from .summary import print_summary
 from .training import TrainingMixin
 
@@ -20,6 +19,7 @@ class Model(TrainingMixin, Layer):
         super().__init__(name=name, **kwargs)
         self.optimizer = None
         self.loss = None
+        self._objectives = None
         self.compiled_metrics = []
         self.stop_training = False
         self._graph = None
@@ -101,23 +101,29 @@ class Model(TrainingMixin, Layer):
         return super().compute_output_shape(input_shape)
 
     # --- compile / summary ------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs):
-        """Set the optimizer, loss and metrics (names or objects, as Keras)."""
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, **kwargs):
+        """Set the optimizer, the loss(es) and metrics (names or objects; per output as lists or dicts)."""
         if kwargs:
             raise TypeError(f"Model '{self.name}'.compile: unsupported argument(s) {sorted(kwargs)}")
-        if loss is None:
-            raise ValueError(f"Model '{self.name}'.compile: a loss is required, e.g. "
-                             f"loss='sparse_categorical_crossentropy'")
         self.optimizer = optimizers.get(optimizer)
-        self.loss = losses_module.get(loss)
-        self.compiled_metrics = [metrics_module.get(m, self.loss) for m in (metrics or [])]
+        self._objectives = CompiledObjectives(self.name, self.output_names, loss, loss_weights, metrics)
+        self.loss = loss if isinstance(loss, (list, dict)) else self._objectives.losses[0]
+        self.compiled_metrics = [m for _, m in self._objectives.metrics]
         self._compile_config = {"optimizer": optimizer if isinstance(optimizer, str) else None,
-                                "loss": loss if isinstance(loss, str) else None,
-                                "metrics": [m for m in (metrics or []) if isinstance(m, str)]}
+                                "loss": loss if _is_plain(loss) else None,
+                                "loss_weights": loss_weights,
+                                "metrics": metrics if _is_plain(metrics) else None}
+
+    @property
+    def output_names(self):
+        if self._graph is not None:
+            return [t.layer.name for t in self.outputs]
+        return ["output"]
 
     @property
     def metrics_names(self):
-        return ["loss"] + [m.name for m in self.compiled_metrics]
+        objectives = getattr(self, "_objectives", None)
+        return [m.name for m in objectives.all_metrics()] if objectives else []
 
     def summary(self, print_fn=print, line_length=None):
         print_summary(self, print_fn)
@@ -154,3 +160,14 @@ def _topological_nodes(outputs):
     for output in outputs:
         visit(output)
     return order
+
+
+def _is_plain(value):
+    """True for JSON-able compile arguments: names, numbers, and lists/dicts of them."""
+    if value is None or isinstance(value, (str, int, float)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_plain(v) for v in value.values())
+    return False

@@ -143,7 +143,7 @@ def load_model(filepath, compile=True):
     compile_config = document.get("compile_config")
     if compile and compile_config and compile_config.get("loss") and compile_config.get("optimizer"):
         model.compile(optimizer=compile_config["optimizer"], loss=compile_config["loss"],
-                      metrics=compile_config.get("metrics"))
+                      loss_weights=compile_config.get("loss_weights"), metrics=compile_config.get("metrics"))
     return model
 
 

@@ -1,8 +1,9 @@
-"""The training loop: fit / evaluate / predict and their one-batch forms.
+"""The training loop: fit / evaluate / predict, their one-batch forms, and the Keras 3
+overridable steps (``train_step``, ``test_step``, ``predict_step``, ``compute_loss``).
 
 One loop over batches: move the batch to the device, forward, loss,
 backward, optimizer update, metrics on the device, and one host sync per
-logging step (every ``log_every`` batches and at the end of the epoch).
+logging step (every ``LOG_EVERY`` batches and at the end of the epoch).
 """
 from __future__ import annotations
 
@@ -11,167 +12,206 @@ import math
 import numpy as np
 
 from .. import callbacks as callbacks_module
-from ..autograd import arithmetic as A
 from ..autograd.function import no_grad
-from ..autograd.tensor import unwrap
-from ..backend import random
 from ..backend.device import get_device, to_device
-from ..metrics import Mean
+from .data_adapter import (ArrayBatches, DatasetBatches, flatten_structure, is_dataset, map_structure, to_host)
 
-LOG_EVERY = 10  # batches between host syncs for the progress bar
-
-
-def _host(array):
-    return to_device(unwrap(array), "cpu")
+LOG_EVERY = 10  # batches between host syncs for the progress bar and batch callbacks
 
 
-def _num_samples(who, x, y=None, sample_weight=None):
-    arrays = x if isinstance(x, (list, tuple)) else [x]
-    counts = {len(a) for a in arrays}
-    if len(counts) != 1:
-        raise ValueError(f"{who}: all inputs must have the same number of samples, got {sorted(counts)}")
-    n = counts.pop()
-    for label, other in (("y", y), ("sample_weight", sample_weight)):
-        if other is not None and len(other) != n:
-            raise ValueError(f"{who}: x has {n} samples but {label} has {len(other)}")
-    return n
+def _to_device(data):
+    target = get_device()
+    return map_structure(lambda a: to_device(a, target), data)
 
 
-def _take(data, index):
-    if data is None:
+def _progress_bar(total, description, enabled):
+    if not enabled:
         return None
-    if isinstance(data, (list, tuple)):
-        return [_take(d, index) for d in data]
-    return to_device(np.ascontiguousarray(data[index]), get_device())
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=description, unit="batch", leave=True, dynamic_ncols=True)
 
 
 class TrainingMixin:
     """fit / evaluate / predict for Model (kept apart from the graph code in model.py)."""
 
-    # --- checks before any compute ---------------------------------------------------
-    def _require_compiled(self, who):
-        if self.optimizer is None or self.loss is None:
-            raise RuntimeError(f"Model '{self.name}'.{who}: call compile(optimizer, loss) first")
+    # --- overridable steps (Keras 3 names) ----------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Compiled losses (weighted per output) plus the layers' regularization penalties."""
+        return self._objectives.total_loss(y, y_pred, sample_weight, self.losses)
 
-    def _check_data(self, who, x, y, sample_weight=None):
-        x = [np.asarray(_host(a)) for a in x] if isinstance(x, (list, tuple)) else np.asarray(_host(x))
-        y = None if y is None else np.asarray(_host(y))
-        n = _num_samples(f"Model '{self.name}'.{who}", x, y, sample_weight)
-        if n == 0:
-            raise ValueError(f"Model '{self.name}'.{who}: got 0 samples")
-        expected = getattr(self, "_build_input_shape", None)
-        if expected is not None and not isinstance(x, list) and not isinstance(expected, list):
-            if len(expected) != x.ndim or any(e is not None and e != g for e, g in zip(expected[1:], x.shape[1:])):
-                raise ValueError(f"Model '{self.name}'.{who}: expected input of shape "
-                                 f"{('batch',) + tuple(expected[1:])}, got x of shape {x.shape}")
-        if y is not None and getattr(self.loss, "name", "") == "sparse_categorical_crossentropy":
-            self._check_sparse_labels(who, y)
-        if not isinstance(x, list) and x.dtype != np.float32 and np.issubdtype(x.dtype, np.number):
-            x = x.astype(np.float32)
-        return x, y
-
-    def _check_sparse_labels(self, who, y):
-        if not np.issubdtype(y.dtype, np.integer) and not np.all(np.mod(y, 1) == 0):
-            raise ValueError(f"Model '{self.name}'.{who}: sparse_categorical_crossentropy needs integer "
-                             f"class labels, got {y.dtype} values such as {y.reshape(-1)[:3]}")
-        outputs = getattr(self, "_output_units", lambda: None)()
-        low, high = int(y.min()), int(y.max())
-        if low < 0 or (outputs is not None and high >= outputs):
-            raise ValueError(f"Model '{self.name}'.{who}: labels must be in [0, {outputs}), got values in "
-                             f"[{low}, {high}]")
-
-    def _output_units(self):
-        try:
-            shape = self.compute_output_shape(self._build_input_shape)
-        except Exception:
-            return None
-        return shape[-1] if isinstance(shape, tuple) else None
-
-    # --- one batch ---------------------------------------------------------------------
-    def _loss_of(self, y, y_pred, sample_weight=None):
-        loss = self.loss(y, y_pred, sample_weight)
-        for penalty in self.losses:
-            loss = A.add(loss, penalty)
-        return loss
-
-    def _train_step(self, x, y, sample_weight=None):
+    def train_step(self, data):
+        """One optimizer step on a batch. Returns None (logs come from the metric trackers) or a dict."""
+        x, y, sample_weight = data
         y_pred = self(x, training=True)
-        loss = self._loss_of(y, y_pred, sample_weight)
-        loss.backward()
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self.apply_gradients_of(loss)
+        self._objectives.update_metrics(y, y_pred, sample_weight, loss.data, _batch_size(x))
+
+    def apply_gradients_of(self, loss):
+        """Backpropagate ``loss`` and let the optimizer update the trainable weights."""
         variables = self.trainable_weights
+        grads = self.compute_gradients(loss, variables)
+        self.optimizer.apply(grads, variables)
+
+    @staticmethod
+    def compute_gradients(loss, variables):
+        """d loss / d variable for each variable (arrays; None where the loss does not depend on it)."""
+        for v in variables:
+            v.grad = None
+        loss.backward()
         grads = [v.grad for v in variables]
         for v in variables:
             v.grad = None
-        self.optimizer.apply(grads, variables)
-        for metric in self.compiled_metrics:
-            metric.update_state(y, y_pred.data, sample_weight)
-        return loss.data
+        return grads
 
-    def train_on_batch(self, x, y, sample_weight=None, return_dict=False):
+    def test_step(self, data):
+        x, y, sample_weight = data
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._objectives.update_metrics(y, y_pred, sample_weight, loss.data, _batch_size(x))
+
+    def predict_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        return self(x, training=False)
+
+    # --- checks before any compute --------------------------------------------------------
+    def _require_compiled(self, who):
+        if self.optimizer is None or getattr(self, "_objectives", None) is None:
+            raise RuntimeError(f"Model '{self.name}'.{who}: call compile(optimizer, loss) first")
+
+    def _check_arrays(self, who, x, y, sample_weight):
+        """Same sample count everywhere, input shapes as built, sparse labels in range."""
+        where = f"Model '{self.name}'.{who}"
+        counts = {len(a) for a in flatten_structure(x)}
+        if len(counts) != 1:
+            raise ValueError(f"{where}: all inputs must have the same number of samples, got {sorted(counts)}")
+        n = counts.pop()
+        if n == 0:
+            raise ValueError(f"{where}: got 0 samples")
+        for label, other in (("y", y), ("sample_weight", sample_weight)):
+            for array in flatten_structure(other):
+                if len(array) != n:
+                    raise ValueError(f"{where}: x has {n} samples but {label} has {len(array)}")
+        expected = self._expected_input_shapes()
+        given = flatten_structure(x) if not isinstance(x, dict) else [x.get(t.layer.name) for t in self.inputs]
+        if expected is not None:
+            if len(given) != len(expected):
+                raise ValueError(f"{where}: the model takes {len(expected)} input(s), got {len(given)}")
+            for shape, array in zip(expected, given):
+                if array is None or len(shape) != array.ndim or \
+                        any(e is not None and e != g for e, g in zip(shape[1:], array.shape[1:])):
+                    got = None if array is None else array.shape
+                    raise ValueError(f"{where}: expected input of shape {('batch',) + tuple(shape[1:])}, "
+                                     f"got x of shape {got}")
+        if y is not None:
+            self._check_targets(where, y)
+
+    def _expected_input_shapes(self):
+        if self._graph is not None:
+            return [t.shape for t in self.inputs]
+        shape = getattr(self, "_build_input_shape", None)
+        return [shape] if isinstance(shape, tuple) and getattr(self, "_layers", None) is not None else None
+
+    def _check_targets(self, where, y):
+        units = self._output_units()
+        ys = flatten_structure(y) if isinstance(y, (list, dict)) else [y]
+        for i, (loss, target) in enumerate(zip(self._objectives.losses, ys)):
+            if getattr(loss, "name", "") != "sparse_categorical_crossentropy" or target is None:
+                continue
+            if not np.issubdtype(target.dtype, np.integer) and not np.all(np.mod(target, 1) == 0):
+                raise ValueError(f"{where}: sparse_categorical_crossentropy needs integer class labels, got "
+                                 f"{target.dtype} values such as {target.reshape(-1)[:3]}")
+            low, high = int(target.min()), int(target.max())
+            classes = units[i] if units and i < len(units) else None
+            if low < 0 or (classes is not None and high >= classes):
+                raise ValueError(f"{where}: labels must be in [0, {classes}), got values in [{low}, {high}]")
+
+    def _output_units(self):
+        """Size of the last axis of each output, when known without running the model."""
+        if self._graph is not None:
+            return [t.shape[-1] for t in self.outputs]
+        shapes = getattr(self, "_output_shapes", None)
+        if shapes and getattr(self, "_layers", None):
+            return [shapes[id(self._layers[-1])][-1]]
+        return None
+
+    def _batches(self, who, x, y, sample_weight, batch_size, shuffle, class_weight=None):
+        if is_dataset(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError(f"Model '{self.name}'.{who}: with a dataset or generator as x, y and "
+                                 f"sample_weight come from it; do not pass them separately")
+            return DatasetBatches(x, f"Model '{self.name}'.{who}", shuffle=shuffle)
+        if x is None:
+            raise ValueError(f"Model '{self.name}'.{who}: x is required")
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"Model '{self.name}'.{who}: batch_size must be a positive int, got {batch_size!r}")
+        x, y, sample_weight = to_host(x), to_host(y), to_host(sample_weight)
+        self._check_arrays(who, x, y, sample_weight)
+        if class_weight is not None:
+            sample_weight = _class_weights(f"Model '{self.name}'.{who}", y, class_weight, sample_weight)
+        return ArrayBatches(x, y, sample_weight, batch_size, shuffle)
+
+    # --- one batch --------------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("train_on_batch")
-        x, y = self._check_data("train_on_batch", x, y, sample_weight)
-        for metric in self.compiled_metrics:
-            metric.reset_state()
-        everything = np.arange(len(y))
-        loss = float(self._train_step(_take(x, everything), _take(y, everything),
-                                      _take(sample_weight, everything)))
-        return self._results(loss, return_dict)
+        batches = self._batches("train_on_batch", x, y, sample_weight, len(flatten_structure(to_host(x))[0]),
+                                False, class_weight)
+        self._objectives.reset()
+        logs = self.train_step(_to_device(next(batches.epoch())))
+        return self._format(logs or self._objectives.results(), return_dict)
 
-    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
-        return self.evaluate(x, y, batch_size=len(y), sample_weight=sample_weight, verbose=0,
-                             return_dict=return_dict)
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        return self.evaluate(x, y, batch_size=len(flatten_structure(to_host(x))[0]), sample_weight=sample_weight,
+                             verbose=0, return_dict=return_dict)
 
     def predict_on_batch(self, x):
         with no_grad():
-            return _host(self(_take(x, slice(None)), training=False))
+            return map_structure(lambda t: to_host(t.data), self.predict_step(_to_device(to_host(x))))
 
-    def _results(self, loss, return_dict):
-        values = {"loss": loss, **{m.name: m.result() for m in self.compiled_metrics}}
+    def _format(self, logs, return_dict):
+        logs = {k: float(v) for k, v in logs.items()}
         if return_dict:
-            return values
-        return loss if not self.compiled_metrics else list(values.values())
+            return logs
+        return logs["loss"] if len(logs) == 1 else list(logs.values())
 
-    # --- fit -------------------------------------------------------------------------------
+    # --- fit ------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
-            initial_epoch=0, steps_per_epoch=None):
+            initial_epoch=0, steps_per_epoch=None, validation_batch_size=None, validation_freq=1):
         """Train for ``epochs`` epochs; returns the History callback (Keras semantics)."""
-        who = "fit"
-        self._require_compiled(who)
-        batch_size = 32 if batch_size is None else batch_size
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"Model '{self.name}'.fit: batch_size must be a positive int, got {batch_size!r}")
+        self._require_compiled("fit")
+        where = f"Model '{self.name}'.fit"
         if not 0 <= validation_split < 1:
-            raise ValueError(f"Model '{self.name}'.fit: validation_split must be in [0, 1), got {validation_split}")
-        if y is None:
-            raise ValueError(f"Model '{self.name}'.fit: y is required (datasets arrive with the model-API issue)")
-        x, y = self._check_data(who, x, y, sample_weight)
-        if class_weight is not None:
-            sample_weight = _class_weights_to_sample_weights(self.name, y, class_weight, sample_weight)
+            raise ValueError(f"{where}: validation_split must be in [0, 1), got {validation_split}")
         if validation_split and validation_data is None:
-            split = int(len(y) * (1 - validation_split))
-            validation_data = (x[split:], y[split:])
-            x, y = x[:split], y[:split]
-            sample_weight = None if sample_weight is None else np.asarray(sample_weight)[:split]
-        if validation_data is not None:
-            if len(validation_data) not in (2, 3):
-                raise ValueError(f"Model '{self.name}'.fit: validation_data must be (x, y) or (x, y, "
-                                 f"sample_weight), got a tuple of {len(validation_data)}")
-            self._check_data("fit(validation_data)", *validation_data[:2])
+            if is_dataset(x):
+                raise ValueError(f"{where}: validation_split needs array data; pass validation_data instead")
+            x, y, sample_weight = to_host(x), to_host(y), to_host(sample_weight)
+            n = len(flatten_structure(x)[0])
+            cut = int(n * (1 - validation_split))
+            head, tail = (lambda a: a[:cut]), (lambda a: a[cut:])
+            validation_data = (map_structure(tail, x), map_structure(tail, y))
+            x, y, sample_weight = map_structure(head, x), map_structure(head, y), map_structure(head, sample_weight)
+        train = self._batches("fit", x, y, sample_weight, batch_size or 32, shuffle, class_weight)
+        if validation_data is not None and not is_dataset(validation_data):
+            if not isinstance(validation_data, tuple) or len(validation_data) not in (2, 3):
+                raise ValueError(f"{where}: validation_data must be (x, y) or (x, y, sample_weight)")
+            self._batches("fit(validation_data)", *validation_data[:2], None, 1, False)  # checks only
+        steps = steps_per_epoch or train.steps
         verbose = 1 if verbose == "auto" else verbose
-        n = len(y)
-        steps = math.ceil(n / batch_size) if steps_per_epoch is None else steps_per_epoch
         history = callbacks_module.History()
         cbs = callbacks_module.CallbackList([history] + list(callbacks or []), self,
                                            {"epochs": epochs, "steps": steps, "verbose": verbose})
         self.stop_training = False
+        self._initial_epoch = None
         cbs.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
+        start = self._initial_epoch if self._initial_epoch is not None else initial_epoch  # BackupAndRestore
+        for epoch in range(start, epochs):
             cbs.on_epoch_begin(epoch)
-            order = random.generator().permutation(n) if shuffle else np.arange(n)
-            logs = self._fit_epoch(x, y, sample_weight, order, batch_size, steps, epoch, epochs, verbose, cbs)
-            if validation_data is not None:
-                val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
+            logs = self._fit_epoch(train, steps_per_epoch, steps, f"Epoch {epoch + 1}/{epochs}", verbose, cbs)
+            if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                val = self._evaluate_batches(self._validation_batches(validation_data, validation_batch_size
+                                                                      or batch_size or 32), None, 0)
                 logs.update({f"val_{k}": v for k, v in val.items()})
             if verbose == 2 or (verbose == 1 and validation_data is not None):
                 print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
@@ -181,21 +221,23 @@ class TrainingMixin:
         cbs.on_train_end()
         return history
 
-    def _fit_epoch(self, x, y, sample_weight, order, batch_size, steps, epoch, epochs, verbose, cbs):
-        running = Mean("loss")
-        for metric in self.compiled_metrics:
-            metric.reset_state()
-        bar = _progress_bar(steps, f"Epoch {epoch + 1}/{epochs}", verbose == 1)
+    def _validation_batches(self, validation_data, batch_size):
+        if is_dataset(validation_data):
+            return DatasetBatches(validation_data, f"Model '{self.name}'.fit(validation_data)")
+        x, y, w = (tuple(validation_data) + (None,))[:3]
+        return ArrayBatches(to_host(x), to_host(y), to_host(w), batch_size, False)
+
+    def _fit_epoch(self, train, steps_per_epoch, steps, description, verbose, cbs):
+        self._objectives.reset()
+        bar = _progress_bar(steps, description, verbose == 1)
         logs = {}
-        for step in range(steps):
-            index = order[(step * batch_size) % len(order):][:batch_size]
+        for step, batch in enumerate(train.epoch(steps_per_epoch)):
             cbs.on_train_batch_begin(step)
-            loss = self._train_step(_take(x, index), _take(y, index), _take(sample_weight, index))
-            running.update_state(loss, count=len(index))
+            returned = self.train_step(_to_device(batch))
             if (step + 1) % LOG_EVERY == 0 or step + 1 == steps:  # the one host sync per logging step
-                logs = {"loss": running.result(), **{m.name: m.result() for m in self.compiled_metrics}}
-                if not math.isfinite(logs["loss"]):
-                    print(f"Model '{self.name}'.fit: loss became {logs['loss']} at epoch {epoch + 1}, "
+                logs = {k: float(v) for k, v in (returned or self._objectives.results()).items()}
+                if not math.isfinite(logs.get("loss", 0.0)):
+                    print(f"Model '{self.name}'.fit: loss became {logs['loss']} at {description.lower()}, "
                           f"step {step + 1}")
                 if bar is not None:
                     bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
@@ -206,47 +248,45 @@ class TrainingMixin:
                 break
         if bar is not None:
             bar.close()
-        return logs
+        return logs or {k: float(v) for k, v in self._objectives.results().items()}
 
     # --- evaluate / predict ------------------------------------------------------------------
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, return_dict=False):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 return_dict=False):
         self._require_compiled("evaluate")
-        x, y = self._check_data("evaluate", x, y, sample_weight)
-        batch_size = batch_size or 32
-        running = Mean("loss")
-        for metric in self.compiled_metrics:
-            metric.reset_state()
-        n = len(y)
-        bar = _progress_bar(math.ceil(n / batch_size), "Evaluate", verbose == 1 or verbose == "auto")
+        batches = self._batches("evaluate", x, y, sample_weight, batch_size or 32, False)
+        logs = self._evaluate_batches(batches, steps, verbose in (1, "auto"))
+        return self._format(logs, return_dict)
+
+    def _evaluate_batches(self, batches, steps, show):
+        self._objectives.reset()
+        bar = _progress_bar(steps or batches.steps, "Evaluate", show)
+        returned = None
         with no_grad():
-            for start in range(0, n, batch_size):
-                index = slice(start, start + batch_size)
-                xb, yb, wb = _take(x, index), _take(y, index), _take(sample_weight, index)
-                y_pred = self(xb, training=False)
-                running.update_state(self._loss_of(yb, y_pred, wb).data, count=len(yb))
-                for metric in self.compiled_metrics:
-                    metric.update_state(yb, y_pred.data, wb)
+            for batch in batches.epoch(steps):
+                returned = self.test_step(_to_device(batch))
                 if bar is not None:
                     bar.update(1)
         if bar is not None:
             bar.close()
-        return self._results(running.result(), return_dict)
+        return {k: float(v) for k, v in (returned or self._objectives.results()).items()}
 
-    def predict(self, x, batch_size=None, verbose="auto"):
-        """Outputs for ``x`` in batches, as NumPy arrays."""
-        if isinstance(x, (list, tuple)):
-            x = [np.asarray(_host(a)) for a in x]
-            n = _num_samples(f"Model '{self.name}'.predict", x)
+    def predict(self, x, batch_size=None, verbose="auto", steps=None):
+        """Outputs for ``x`` in batches, as NumPy arrays (a list for several outputs)."""
+        if is_dataset(x):
+            batches = DatasetBatches(x, f"Model '{self.name}'.predict")
         else:
-            x = np.asarray(_host(x))
-            n = len(x)
-        batch_size = batch_size or 32
+            x = to_host(x)
+            counts = {len(a) for a in flatten_structure(x)}
+            if len(counts) != 1:
+                raise ValueError(f"Model '{self.name}'.predict: inputs have different sample counts {counts}")
+            batches = ArrayBatches(x, None, None, batch_size or 32, False)
         outputs = []
-        bar = _progress_bar(math.ceil(n / batch_size), "Predict", verbose == 1)
+        bar = _progress_bar(steps or batches.steps, "Predict", verbose == 1)
         with no_grad():
-            for start in range(0, n, batch_size):
-                out = self(_take(x, slice(start, start + batch_size)), training=False)
-                outputs.append([_host(o) for o in out] if isinstance(out, list) else _host(out))
+            for xb, _, _ in batches.epoch(steps):
+                out = self.predict_step(_to_device(xb))
+                outputs.append([to_host(o.data) for o in out] if isinstance(out, list) else to_host(out.data))
                 if bar is not None:
                     bar.update(1)
         if bar is not None:
@@ -255,7 +295,7 @@ class TrainingMixin:
             return [np.concatenate(parts) for parts in zip(*outputs)]
         return np.concatenate(outputs)
 
-    # --- saving -------------------------------------------------------------------------
+    # --- saving -----------------------------------------------------------------------------
     def save(self, filepath):
         from .saving import save_model
         save_model(self, filepath)
@@ -269,18 +309,17 @@ class TrainingMixin:
         load_weights(self, filepath)
 
 
-def _class_weights_to_sample_weights(name, y, class_weight, sample_weight):
+def _batch_size(x):
+    return len(flatten_structure(x)[0])
+
+
+def _class_weights(where, y, class_weight, sample_weight):
+    if isinstance(y, (list, dict)):
+        raise ValueError(f"{where}: class_weight supports a single output only")
     labels = y.reshape(len(y), -1)
     labels = labels.argmax(-1) if labels.shape[1] > 1 else labels[:, 0].astype(int)
     missing = set(np.unique(labels).tolist()) - set(class_weight)
     if missing:
-        raise ValueError(f"Model '{name}'.fit: class_weight has no entry for classes {sorted(missing)}")
+        raise ValueError(f"{where}: class_weight has no entry for classes {sorted(missing)}")
     weights = np.array([class_weight[int(c)] for c in labels], dtype=np.float32)
     return weights if sample_weight is None else weights * np.asarray(sample_weight, dtype=np.float32)
-
-
-def _progress_bar(total, description, enabled):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc=description, unit="batch", leave=True, dynamic_ncols=True)
