@@ -90,3 +90,27 @@ def plot_history(history, path) -> Path:
     finally:
         temporary.unlink(missing_ok=True)
     return path
+
+
+class PyDataset:
+    """Keras 3's ``PyDataset`` (formerly ``Sequence``): ``len(ds)`` batches, ``ds[i]`` -> ``(x, y[, w])``.
+
+    ``fit`` calls ``on_epoch_end()`` after each epoch. Unlike Keras, workers and
+    multiprocessing arguments are accepted and ignored: batches are made in the
+    training thread.
+    """
+
+    def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
+        self.workers, self.use_multiprocessing, self.max_queue_size = workers, use_multiprocessing, max_queue_size
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __len__ (the number of batches)")
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must implement __getitem__(index) -> (x, y)")
+
+    def on_epoch_end(self):
+        pass
+
+
+Sequence = PyDataset

@@ -1,6 +1,6 @@
 """Models: functional and subclassed ``Model``, ``Sequential``, saving."""
 from .model import Model
-from .saving import load_model, model_from_config
+from .saving import load_model, model_from_config, model_from_json
 from .sequential import Sequential
 
-__all__ = ["Model", "Sequential", "load_model", "model_from_config"]
+__all__ = ["Model", "Sequential", "load_model", "model_from_config", "model_from_json"]

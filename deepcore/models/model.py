@@ -10,6 +10,7 @@ from .. import optimizers
 from ..layers.base import KerasTensor, Layer
 from ..layers.core import InputLayer
 from .compile_utils import CompiledObjectives
+from .saving import layer_entry
 from .summary import print_summary
 from .training import TrainingMixin
 
@@ -138,8 +139,7 @@ class Model(TrainingMixin, Layer):
             nodes.append({"layer": index[id(tensor.layer)],
                           "inputs": [self._graph.index(p) for p in tensor.inputs]})
         return {"name": self.name, "trainable": self.trainable,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self.layers],
+                "layers": [layer_entry(layer) for layer in self.layers],
                 "nodes": nodes, "inputs": [self._graph.index(t) for t in self.inputs],
                 "outputs": [self._graph.index(t) for t in self.outputs],
                 "single_input": self._single_input, "single_output": self._single_output}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..layers.base import KerasTensor, Layer
 from ..layers.core import InputLayer
 from .model import Model
+from .saving import layer_entry
 
 
 class Sequential(Model):
@@ -70,5 +71,4 @@ class Sequential(Model):
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable,
                 "input_shape": None if self._input_shape is None else list(self._input_shape),
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self._layers]}
+                "layers": [layer_entry(layer) for layer in self._layers]}

@@ -13,7 +13,9 @@ def _format_shape(shape):
 def layer_rows(model):
     """(name (Type), output shape, params) per layer; shapes come from the recorded build."""
     rows = []
-    shapes = getattr(model, "_output_shapes", {})
+    shapes = dict(getattr(model, "_output_shapes", {}))
+    for tensor in model._graph or []:  # functional: the shape of each layer's (first) call
+        shapes.setdefault(id(tensor.layer), tensor.shape)
     for layer in model.layers:
         if isinstance(layer, InputLayer) and model._graph is None:
             continue

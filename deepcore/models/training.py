@@ -27,8 +27,12 @@ def _to_device(data):
 def _progress_bar(total, description, enabled):
     if not enabled:
         return None
+    import sys
+
     from tqdm.auto import tqdm
-    return tqdm(total=total, desc=description, unit="batch", leave=True, dynamic_ncols=True)
+    interactive = sys.stderr.isatty()  # in a log file, redraw rarely instead of ten times a second
+    return tqdm(total=total, desc=description, unit="batch", leave=True, dynamic_ncols=True,
+                mininterval=0.1 if interactive else 30.0)
 
 
 class TrainingMixin:
@@ -208,12 +212,16 @@ class TrainingMixin:
         start = self._initial_epoch if self._initial_epoch is not None else initial_epoch  # BackupAndRestore
         for epoch in range(start, epochs):
             cbs.on_epoch_begin(epoch)
-            logs = self._fit_epoch(train, steps_per_epoch, steps, f"Epoch {epoch + 1}/{epochs}", verbose, cbs)
+            bar = _progress_bar(steps, f"Epoch {epoch + 1}/{epochs}", verbose == 1)
+            logs = self._fit_epoch(train, steps_per_epoch, steps, epoch, bar, cbs)
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
                 val = self._evaluate_batches(self._validation_batches(validation_data, validation_batch_size
-                                                                      or batch_size or 32), None, 0)
+                                                                      or batch_size or 32), None, False)
                 logs.update({f"val_{k}": v for k, v in val.items()})
-            if verbose == 2 or (verbose == 1 and validation_data is not None):
+            if bar is not None:  # the epoch's one line ends with every log, validation included
+                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
+                bar.close()
+            if verbose == 2:
                 print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -227,9 +235,8 @@ class TrainingMixin:
         x, y, w = (tuple(validation_data) + (None,))[:3]
         return ArrayBatches(to_host(x), to_host(y), to_host(w), batch_size, False)
 
-    def _fit_epoch(self, train, steps_per_epoch, steps, description, verbose, cbs):
+    def _fit_epoch(self, train, steps_per_epoch, steps, epoch, bar, cbs):
         self._objectives.reset()
-        bar = _progress_bar(steps, description, verbose == 1)
         logs = {}
         for step, batch in enumerate(train.epoch(steps_per_epoch)):
             cbs.on_train_batch_begin(step)
@@ -237,7 +244,7 @@ class TrainingMixin:
             if (step + 1) % LOG_EVERY == 0 or step + 1 == steps:  # the one host sync per logging step
                 logs = {k: float(v) for k, v in (returned or self._objectives.results()).items()}
                 if not math.isfinite(logs.get("loss", 0.0)):
-                    print(f"Model '{self.name}'.fit: loss became {logs['loss']} at {description.lower()}, "
+                    print(f"Model '{self.name}'.fit: loss became {logs['loss']} at epoch {epoch + 1}, "
                           f"step {step + 1}")
                 if bar is not None:
                     bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
@@ -246,8 +253,6 @@ class TrainingMixin:
                 bar.update(1)
             if self.stop_training:
                 break
-        if bar is not None:
-            bar.close()
         return logs or {k: float(v) for k, v in self._objectives.results().items()}
 
     # --- evaluate / predict ------------------------------------------------------------------
@@ -307,6 +312,10 @@ class TrainingMixin:
     def load_weights(self, filepath):
         from .saving import load_weights
         load_weights(self, filepath)
+
+    def to_json(self) -> str:
+        from .saving import to_json
+        return to_json(self)
 
 
 def _batch_size(x):

@@ -1,0 +1,170 @@
+"""Model API beyond Sequential: several inputs/outputs, nesting, freezing, datasets, custom steps, saving."""
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import deepcore as dc
+import deepcore as keras
+
+rng = np.random.default_rng(6)
+
+
+def two_in_two_out():
+    image, extra = keras.Input((4, 4, 1), name="image"), keras.Input((3,), name="extra")
+    features = keras.layers.Flatten()(keras.layers.Conv2D(2, 3, activation="relu")(image))
+    merged = keras.layers.Dense(8, activation="relu")(features)
+    joined = keras.layers.Add()([merged, keras.layers.Dense(8)(extra)])
+    label = keras.layers.Dense(3, activation="softmax", name="label")(joined)
+    score = keras.layers.Dense(1, name="score")(joined)
+    return keras.Model([image, extra], [label, score])
+
+
+def test_multi_input_multi_output_with_loss_weights():
+    model = two_in_two_out()
+    model.compile("adam", loss={"label": "sparse_categorical_crossentropy", "score": "mse"},
+                  loss_weights={"label": 1.0, "score": 0.5}, metrics={"label": ["accuracy"]})
+    x = [rng.standard_normal((40, 4, 4, 1)).astype(np.float32), rng.standard_normal((40, 3)).astype(np.float32)]
+    y = [rng.integers(0, 3, 40), rng.standard_normal((40, 1)).astype(np.float32)]
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, validation_split=0.25)
+    assert {"loss", "label_loss", "score_loss", "label_accuracy", "val_loss", "val_label_accuracy"} <= \
+        set(history.history)
+    logs = model.evaluate(x, y, return_dict=True, verbose=0)
+    np.testing.assert_allclose(logs["loss"], logs["label_loss"] + 0.5 * logs["score_loss"], rtol=1e-4)
+    label, score = model.predict(x, verbose=0)
+    assert label.shape == (40, 3) and score.shape == (40, 1)
+
+
+def test_nested_model_as_layer_and_summary(capsys):
+    block = keras.Sequential([keras.Input((6,)), keras.layers.Dense(6, activation="relu")], name="block")
+    inputs = keras.Input((6,))
+    outputs = keras.layers.Dense(2, activation="softmax")(block(inputs))
+    model = keras.Model(inputs, outputs)
+    assert len(model.trainable_weights) == 4
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(rng.standard_normal((16, 6)).astype(np.float32), rng.integers(0, 2, 16), epochs=1, verbose=0)
+    model.summary()
+    out = capsys.readouterr().out
+    assert "block (Sequential)" in out and "(None, 6)" in out and "Total params: 56" in out
+
+
+def test_freezing_a_layer_keeps_its_weights():
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="relu", name="frozen"),
+                              keras.layers.BatchNormalization(name="bn"), keras.layers.Dense(2, activation="softmax")])
+    model.get_layer("frozen").trainable = False
+    model.get_layer("bn").trainable = False  # frozen BatchNormalization runs in inference mode, as Keras
+    before = [model.get_layer("frozen").get_weights(), model.get_layer("bn").get_weights()]
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(rng.standard_normal((32, 5)).astype(np.float32), rng.integers(0, 2, 32), epochs=2, verbose=0)
+    for layer, old in zip(("frozen", "bn"), before):
+        for a, b in zip(old, model.get_layer(layer).get_weights()):
+            np.testing.assert_array_equal(a, b)
+    assert len(model.trainable_weights) == 2
+
+
+class Batches(dc.utils.PyDataset):
+    def __init__(self, x, y, batch_size):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def __len__(self):
+        return len(self.x) // self.batch_size
+
+    def __getitem__(self, index):
+        part = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return self.x[part], self.y[part]
+
+
+def test_fit_on_pydataset_and_generator():
+    x, y = rng.standard_normal((64, 4)).astype(np.float32), rng.integers(0, 2, 64)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(Batches(x, y, 16), epochs=2, verbose=0, validation_data=Batches(x, y, 32))
+    assert len(history.history["val_loss"]) == 2
+
+    def forever():
+        while True:
+            for i in range(0, 64, 8):
+                yield x[i:i + 8], y[i:i + 8]
+
+    model.fit(forever(), steps_per_epoch=5, epochs=2, verbose=0)
+    assert model.evaluate(Batches(x, y, 16), verbose=0)[0] > 0
+    with pytest.raises(ValueError, match="ran out after 2 batches"):
+        model.fit(iter([(x[:8], y[:8]), (x[8:16], y[8:16])]), steps_per_epoch=3, verbose=0)
+
+
+def test_custom_train_step_with_gradient_tape():
+    class Custom(keras.Model):
+        def train_step(self, data):
+            x, y, _ = data
+            with keras.GradientTape() as tape:
+                loss = self.compute_loss(y=y, y_pred=self(x, training=True))
+            grads = tape.gradient(loss, self.trainable_weights)
+            self.optimizer.apply(grads, self.trainable_weights)
+            self.steps_seen = getattr(self, "steps_seen", 0) + 1
+            return {"loss": loss.data, "doubled": 2 * loss.data}
+
+    inputs = keras.Input((3,))
+    model = Custom(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    x = rng.standard_normal((20, 3)).astype(np.float32)
+    y = x @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+    history = model.fit(x, y, batch_size=5, epochs=30, verbose=0)
+    assert model.steps_seen == 120
+    assert history.history["doubled"][-1] == pytest.approx(2 * history.history["loss"][-1])
+    assert history.history["loss"][-1] < 0.01
+
+
+def test_registered_custom_layer_saves_and_loads(tmp_path):
+    @dc.saving.register_keras_serializable(package="Test")
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def build(self, input_shape):
+            self.w = self.add_weight((input_shape[-1],), initializer="ones", name="w")
+
+        def call(self, x):
+            return x * self.w * self.factor
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+    model = keras.Sequential([keras.Input((3,)), Scale(3.0), keras.layers.Dense(2)])
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    clone = keras.models.model_from_json(model.to_json())
+    assert [type(l).__name__ for l in clone.layers] == ["Scale", "Dense"]
+
+
+def test_crash_during_save_keeps_the_old_file(tmp_path, monkeypatch):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    path = tmp_path / "m.keras"
+    model.save(path)
+    original = path.read_bytes()
+    model.layers[0].kernel.assign(np.ones((3, 2)))
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", crash)
+    with pytest.raises(OSError, match="disk full"):
+        model.save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == original
+    assert os.listdir(tmp_path) == ["m.keras"]
+
+
+def test_truncated_file_raises_clearly(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    path = tmp_path / "m.keras"
+    model.save(path)
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ValueError, match="load_model"):
+        keras.models.load_model(path)
+    with pytest.raises(FileNotFoundError):
+        keras.models.load_model(tmp_path / "missing.keras")
