@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .backend import random as _random
+from .files import atomic_write
 
 
 def set_random_seed(seed: int) -> None:
@@ -80,16 +81,7 @@ def plot_history(history, path) -> Path:
         axes.legend()
         axes.grid(alpha=0.3)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    path = Path(path)
-    # A plain open (not mkstemp) so the file gets the usual umask permissions.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            figure.savefig(file, format="png", dpi=100)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    return atomic_write(path, lambda temporary: figure.savefig(temporary, format="png", dpi=100))
 
 
 class PyDataset:
@@ -114,3 +106,9 @@ class PyDataset:
 
 
 Sequence = PyDataset
+
+
+def plot_model(model, to_file="model.png", show_shapes=True, show_layer_names=True, dpi=100):
+    """Draw the model's layer graph to a PNG with matplotlib (no graphviz needed)."""
+    from .models.plot import plot_model as draw
+    return draw(model, to_file, show_shapes=show_shapes, show_layer_names=show_layer_names, dpi=dpi)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from .. import optimizers
-from ..layers.base import KerasTensor, Layer
+from ..layers.base import KerasTensor, Layer, unique_name
 from ..layers.core import InputLayer
 from .compile_utils import CompiledObjectives
 from .saving import layer_entry
@@ -17,6 +17,8 @@ from .training import TrainingMixin
 
 class Model(TrainingMixin, Layer):
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        if name is None and type(self) is Model and inputs is not None:
+            name = unique_name("functional")  # Keras 3's name for functional models
         super().__init__(name=name, **kwargs)
         self.optimizer = None
         self.loss = None

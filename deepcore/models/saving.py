@@ -9,30 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 from safetensors.numpy import load as safetensors_load
 from safetensors.numpy import save as safetensors_save
 
+from ..files import atomic_write
+
 FORMAT_VERSION = 1
 CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.weights.safetensors"
 OPTIMIZER_NAME = "optimizer.safetensors"
-
-
-def _atomic_write(path, write):
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def _weights_bytes(model) -> bytes:
@@ -88,12 +75,12 @@ def save_model(model, filepath):
                 archive.writestr(OPTIMIZER_NAME, safetensors_save({k: np.ascontiguousarray(v)
                                                                    for k, v in state.items()}))
 
-    _atomic_write(filepath, write)
+    atomic_write(filepath, write)
 
 
 def save_weights(model, filepath):
     data = _weights_bytes(model)
-    _atomic_write(filepath, lambda path: open(path, "wb").write(data))
+    atomic_write(filepath, lambda path: open(path, "wb").write(data))
 
 
 def _layer_from_config(entry, where, custom_objects=None):

@@ -4,9 +4,9 @@ from __future__ import annotations
 from ..layers.core import InputLayer
 
 
-def _format_shape(shape):
+def format_shape(shape):
     if isinstance(shape, list):
-        return ", ".join(_format_shape(s) for s in shape)
+        return ", ".join(format_shape(s) for s in shape)
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
@@ -22,7 +22,7 @@ def layer_rows(model):
         shape = shapes.get(id(layer))
         if shape is None and isinstance(layer, InputLayer):
             shape = layer.output.shape
-        rows.append((f"{layer.name} ({type(layer).__name__})", "?" if shape is None else _format_shape(shape),
+        rows.append((f"{layer.name} ({type(layer).__name__})", "?" if shape is None else format_shape(shape),
                      f"{layer.count_params():,}"))
     return rows
 

@@ -168,3 +168,24 @@ def test_truncated_file_raises_clearly(tmp_path):
         keras.models.load_model(path)
     with pytest.raises(FileNotFoundError):
         keras.models.load_model(tmp_path / "missing.keras")
+
+
+def test_functional_resnet_block_trains_and_plots(tmp_path):
+    inputs = keras.Input((8, 8, 3))
+    h = keras.layers.Conv2D(4, 3, padding="same", use_bias=False)(inputs)
+    h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.ReLU()(h)
+    h = keras.layers.Conv2D(4, 3, padding="same")(h)
+    shortcut = keras.layers.Conv2D(4, 1)(inputs)
+    h = keras.layers.ReLU()(keras.layers.Add()([h, shortcut]))
+    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(h))
+    model = keras.Model(inputs, outputs)
+    assert model.name.startswith("functional")
+    model.compile(keras.optimizers.SGD(0.05, momentum=0.9), "sparse_categorical_crossentropy")
+    x = rng.standard_normal((32, 8, 8, 3)).astype(np.float32)
+    y = (x[..., 0].mean(axis=(1, 2)) > 0).astype(np.int64)
+    first = model.evaluate(x, y, verbose=0)
+    model.fit(x, y, batch_size=8, epochs=5, verbose=0)
+    assert model.evaluate(x, y, verbose=0) < first
+    path = keras.utils.plot_model(model, tmp_path / "graph.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
