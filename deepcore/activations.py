@@ -1,10 +1,15 @@
 """Activation functions by name, as Keras' ``keras.activations``."""
 from __future__ import annotations
 
-from .ops.activations import leaky_relu, linear, relu, sigmoid, softmax, tanh
+from .ops.activations import (crelu, elu, exponential, gelu, hard_sigmoid, hard_silu, hard_swish, leaky_relu,
+                              linear, log_softmax, mish, relu, relu6, selu, sigmoid, silu, softmax, softplus,
+                              softsign, swish, tanh)
 
 _BY_NAME = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax, "linear": linear,
-            "leaky_relu": leaky_relu}
+            "leaky_relu": leaky_relu, "relu6": relu6, "elu": elu, "selu": selu, "softplus": softplus,
+            "softsign": softsign, "silu": silu, "swish": swish, "gelu": gelu, "hard_sigmoid": hard_sigmoid,
+            "hard_silu": hard_silu, "hard_swish": hard_swish, "exponential": exponential, "mish": mish,
+            "log_softmax": log_softmax, "crelu": crelu}
 
 
 def get(identifier):

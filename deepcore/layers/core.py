@@ -1,4 +1,4 @@
-"""Core layers: Input, Dense, Activation, ReLU, Softmax, Dropout, Flatten, Reshape."""
+"""Core layers: Input, Dense, Activation, Dropout, Flatten, Reshape."""
 from __future__ import annotations
 
 import math
@@ -84,31 +84,6 @@ class Activation(Layer):
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
-
-
-class ReLU(Layer):
-    """max(x, 0); Keras' max_value/negative_slope/threshold arrive with the catalogue issue."""
-
-    def call(self, inputs, training=None):
-        return ops.relu(inputs)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-
-class Softmax(Layer):
-    def __init__(self, axis=-1, **kwargs):
-        super().__init__(**kwargs)
-        self.axis = axis
-
-    def call(self, inputs, training=None):
-        return ops.softmax(inputs, axis=self.axis)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "axis": self.axis}
 
 
 class Dropout(Layer):

@@ -1,11 +1,15 @@
 """Differentiable functional ops: each is a Function with forward and backward."""
 from ..autograd.arithmetic import (add, cast, div, exp, getitem, log, matmul, mean, mul, neg, power, sub,
                                    sum, transpose)
-from .activations import leaky_relu, linear, relu, sigmoid, softmax, tanh
+from .activations import (crelu, elu, exponential, gelu, hard_sigmoid, hard_silu, hard_swish, leaky_relu, linear,
+                          log_softmax, mish, prelu, relu, relu6, selu, sigmoid, silu, softmax, softplus, softsign,
+                          swish, tanh)
 from .conv import conv2d
 from .losses import (binary_crossentropy, categorical_crossentropy, mean_squared_error,
                      sparse_categorical_crossentropy)
 from .nn import bias_add, bias_relu, dense, dropout
 from .normalization import batch_norm_infer, batch_norm_train
 from .pooling import avg_pool2d, max_pool2d
-from .shape import flatten, reshape
+from .reduction import max, maximum, min, minimum
+from .shape import (broadcast_to, concatenate, depth_to_space, flatten, pad, repeat_vector, reshape,
+                    space_to_depth)

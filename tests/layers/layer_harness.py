@@ -1,4 +1,8 @@
-"""One harness for every layer (Keras' run_layer_test idea): shapes, weights, config, a training step."""
+"""One harness for every layer (Keras' run_layer_test idea): shapes, weights, config, a training step.
+
+``input_shape`` may be a list of shapes (merge layers); ``input_data`` replaces the random
+standard-normal input (e.g. integer ids for Embedding).
+"""
 import numpy as np
 
 import deepcore as dc
@@ -6,9 +10,14 @@ from deepcore.backend import to_device
 
 
 def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape, expected_num_weights=0,
-                   expected_num_trainable=None, seed=0):
+                   expected_num_trainable=None, seed=0, input_data=None):
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal(input_shape).astype(np.float32)
+    several = isinstance(input_shape, list)
+    if input_data is None:
+        shapes = input_shape if several else [input_shape]
+        input_data = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        input_data = input_data if several else input_data[0]
+    x = input_data
     layer = layer_cls(**init_kwargs)
     y = layer(x, training=True)
     assert y.shape == tuple(expected_output_shape), f"eager output {y.shape} != {expected_output_shape}"
@@ -16,7 +25,8 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape, e
     if expected_num_trainable is not None:
         assert len(layer.trainable_weights) == expected_num_trainable
 
-    symbolic = layer_cls(**init_kwargs)(dc.Input(input_shape[1:]))
+    symbolic_input = [dc.Input(s[1:]) for s in input_shape] if several else dc.Input(input_shape[1:])
+    symbolic = layer_cls(**init_kwargs)(symbolic_input)
     assert symbolic.shape == (None,) + tuple(expected_output_shape[1:])
 
     config = layer.get_config()
