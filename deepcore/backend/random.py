@@ -21,3 +21,9 @@ def set_random_seed(seed: int) -> None:
 def generator() -> np.random.Generator:
     """The NumPy generator to draw from (host side; results are moved to the device by callers)."""
     return _generator
+
+
+def set_generator(rng: np.random.Generator) -> None:
+    """Swap the process-wide generator (``dc.random.dropout(seed=...)`` borrows it for one draw)."""
+    global _generator
+    _generator = rng
