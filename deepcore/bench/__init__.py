@@ -1,0 +1,1 @@
+"""``deepcore bench``: model throughput and kernel microbenchmarks, CPU vs GPU vs PyTorch (see ``cli``)."""
