@@ -1,22 +1,33 @@
-"""Layers that merge several inputs of one shape: Add, Subtract, Multiply, Average."""
+"""Layers that merge a list of inputs: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot."""
 from __future__ import annotations
 
 import functools
 
 from .. import ops
+from ..autograd import arithmetic as A
 from .base import Layer
 
 
 class _Merge(Layer):
+    """Elementwise merge of inputs of one shape."""
+
     combine = None
+    min_inputs, max_inputs = 2, None
 
     def build(self, input_shape):
-        if not isinstance(input_shape, list) or len(input_shape) < 2:
-            raise ValueError(f"{self.describe()}: expected a list of at least 2 inputs, got {input_shape!r}")
+        if not isinstance(input_shape, list) or not self.min_inputs <= len(input_shape) <= \
+                (self.max_inputs or len(input_shape)):
+            count = f"exactly {self.min_inputs}" if self.max_inputs else f"at least {self.min_inputs}"
+            got = f"{len(input_shape)} inputs" if isinstance(input_shape, list) else f"one input {input_shape}"
+            raise ValueError(f"{self.describe()}: expected a list of {count} inputs, got {got}")
+        self.check_shapes(input_shape)
+
+    def check_shapes(self, input_shape):
         first = tuple(input_shape[0][1:])
         for shape in input_shape[1:]:
             if tuple(shape[1:]) != first:
-                raise ValueError(f"{self.describe()}: all inputs must have the same shape, got {input_shape}")
+                raise ValueError(f"{self.describe()}: all inputs must have the same shape, got "
+                                 f"{[tuple(s) for s in input_shape]}")
 
     def call(self, inputs, training=None):
         return functools.reduce(type(self).combine, inputs)
@@ -31,12 +42,107 @@ class Add(_Merge):
 
 class Subtract(_Merge):
     combine = staticmethod(ops.sub)
+    max_inputs = 2
 
 
 class Multiply(_Merge):
     combine = staticmethod(ops.mul)
 
 
+class Maximum(_Merge):
+    combine = staticmethod(ops.maximum)
+
+
+class Minimum(_Merge):
+    combine = staticmethod(ops.minimum)
+
+
 class Average(_Merge):
     def call(self, inputs, training=None):
         return ops.mul(functools.reduce(ops.add, inputs), 1.0 / len(inputs))
+
+
+class Concatenate(_Merge):
+    """Joins inputs along ``axis``; every other axis must agree."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(axis, int) or isinstance(axis, bool):
+            raise ValueError(f"{self.describe()}: axis must be an int, got {axis!r}")
+        self.axis = axis
+
+    def check_shapes(self, input_shape):
+        rank = len(input_shape[0])
+        if not -rank <= self.axis < rank or self.axis % rank == 0:
+            raise ValueError(f"{self.describe()}: axis {self.axis} is out of range or the batch axis for inputs "
+                             f"of rank {rank}")
+        axis = self.axis % rank
+        others = [tuple(s[1:axis]) + tuple(s[axis + 1:]) if len(s) == rank else None for s in input_shape]
+        if any(o != others[0] for o in others):
+            raise ValueError(f"{self.describe()}: inputs must match on every axis but {self.axis}, got "
+                             f"{[tuple(s) for s in input_shape]}")
+
+    def call(self, inputs, training=None):
+        return ops.concatenate(inputs, axis=self.axis)
+
+    def compute_output_shape(self, input_shape):
+        axis = self.axis % len(input_shape[0])
+        sizes = [s[axis] for s in input_shape]
+        out = list(input_shape[0])
+        out[axis] = None if None in sizes else sum(sizes)
+        return tuple(out)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class Dot(_Merge):
+    """Dot product of two inputs along ``axes`` (one per input), batch-wise; ``normalize`` gives cosine."""
+
+    max_inputs = 2
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        axes = (axes, axes) if isinstance(axes, int) else tuple(axes)
+        if len(axes) != 2 or not all(isinstance(a, int) and a != 0 for a in axes):
+            raise ValueError(f"{self.describe()}: axes must be a non-batch axis or a pair of them, got {axes!r}")
+        self.axes, self.normalize = axes, bool(normalize)
+
+    def check_shapes(self, input_shape):
+        a, b = (tuple(s) for s in input_shape)
+        if len(a) not in (2, 3) or len(b) not in (2, 3) or \
+                any(not -len(s) <= ax < len(s) for s, ax in zip((a, b), self.axes)):
+            raise ValueError(f"{self.describe()}: expected two inputs of rank 2 or 3 with axes {self.axes} in "
+                             f"range, got {a} and {b}")
+        if a[self.axes[0]] != b[self.axes[1]]:
+            raise ValueError(f"{self.describe()}: sizes along axes {self.axes} differ: {a} and {b}")
+
+    def call(self, inputs, training=None):
+        a, b = inputs
+        axes = [ax % x.ndim for ax, x in zip(self.axes, (a, b))]
+        if self.normalize:
+            a, b = (A.div(x, A.power(A.add(A.sum(A.mul(x, x), axis=ax, keepdims=True), 1e-12), 0.5))
+                    for x, ax in zip((a, b), axes))
+        a = _move_axis(a, axes[0], a.ndim - 1)  # (N, [n,] d)
+        b = _move_axis(b, axes[1], 1)  # (N, d, [m])
+        a = A.reshape(a, (a.shape[0], -1, a.shape[-1]))
+        b = A.reshape(b, (b.shape[0], b.shape[1], -1))
+        y = A.matmul(a, b)  # (N, n or 1, m or 1)
+        shape = (y.shape[0],) + tuple(d for d, keep in zip(y.shape[1:], (inputs[0].ndim == 3, inputs[1].ndim == 3))
+                                      if keep)
+        return A.reshape(y, shape if len(shape) > 1 else (y.shape[0], 1))
+
+    def compute_output_shape(self, input_shape):
+        a, b = input_shape
+        rest = [d for i, d in enumerate(a[1:], 1) if i != self.axes[0] % len(a)] + \
+               [d for i, d in enumerate(b[1:], 1) if i != self.axes[1] % len(b)]
+        return (a[0],) + tuple(rest or [1])
+
+    def get_config(self):
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+def _move_axis(x, source, destination):
+    order = [i for i in range(x.ndim) if i != source]
+    order.insert(destination, source)
+    return A.transpose(x, order) if order != list(range(x.ndim)) else x
