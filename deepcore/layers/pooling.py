@@ -1,27 +1,28 @@
-"""Pooling layers, NHWC: max, average and their global forms."""
+"""Pooling layers, channels last: max and average over 1, 2 or 3 spatial axes, and their global forms."""
 from __future__ import annotations
 
 from .. import ops
-from ..backend.reference import conv_output_size
-from ..ops.conv import resolve_padding
+from ..ops import pooling as P
+from ..ops.reduction import max as reduce_max
 from .base import Layer, int_tuple
+from .convolutional import AXES, check_data_format, check_padding, conv_output_shape
 
 
-class _Pooling2D(Layer):
-    input_ndim = 4
-    input_axes = "batch, height, width, channels"
+class _Pooling(Layer):
+    rank = 2
     pool_op = None
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.input_ndim, cls.input_axes = cls.rank + 2, AXES[cls.rank]
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
         who = self.describe()
-        self.pool_size = int_tuple(who, "pool_size", pool_size)
-        self.strides = self.pool_size if strides is None else int_tuple(who, "strides", strides)
-        if padding not in ("valid", "same"):
-            raise ValueError(f"{who}: padding must be 'valid' or 'same', got {padding!r}")
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"{who}: only data_format='channels_last' (NHWC) is supported, got {data_format!r}")
-        self.padding, self.data_format = padding, data_format
+        self.pool_size = int_tuple(who, "pool_size", pool_size, self.rank)
+        self.strides = self.pool_size if strides is None else int_tuple(who, "strides", strides, self.rank)
+        self.padding = check_padding(who, padding)
+        self.data_format = check_data_format(who, data_format)
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
@@ -30,60 +31,112 @@ class _Pooling2D(Layer):
         return type(self).pool_op(inputs, self.pool_size, self.strides, self.padding)
 
     def compute_output_shape(self, input_shape):
-        pads = resolve_padding(self.padding, [d or 1 for d in input_shape[1:3]], self.pool_size, self.strides)
-        sizes = []
-        for axis in range(2):
-            size = input_shape[1 + axis]
-            out = None if size is None else conv_output_size(size, self.pool_size[axis], self.strides[axis],
-                                                             *pads[axis])
-            if out is not None and out < 1:
-                raise ValueError(f"{self.describe()}: input of shape {tuple(input_shape)} is smaller than "
-                                 f"pool_size {self.pool_size} with padding '{self.padding}'")
-            sizes.append(out)
-        return (input_shape[0], *sizes, input_shape[3])
+        return conv_output_shape(self, input_shape, self.pool_size, self.strides, self.padding, (1,) * self.rank,
+                                 input_shape[-1], window="pool_size")
 
     def get_config(self):
         return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
                 "padding": self.padding, "data_format": self.data_format}
 
 
-class MaxPooling2D(_Pooling2D):
-    pool_op = staticmethod(ops.max_pool2d)
+class MaxPooling1D(_Pooling):
+    rank = 1
+    pool_op = staticmethod(P.max_pool1d)
 
 
-class AveragePooling2D(_Pooling2D):
-    pool_op = staticmethod(ops.avg_pool2d)
+class AveragePooling1D(_Pooling):
+    rank = 1
+    pool_op = staticmethod(P.avg_pool1d)
 
 
-class _GlobalPooling2D(Layer):
-    input_ndim = 4
-    input_axes = "batch, height, width, channels"
+class MaxPooling2D(_Pooling):
+    pool_op = staticmethod(P.max_pool2d)
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class AveragePooling2D(MaxPooling2D):
+    pool_op = staticmethod(P.avg_pool2d)
+
+
+class MaxPooling3D(_Pooling):
+    rank = 3
+    pool_op = staticmethod(P.max_pool3d)
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class AveragePooling3D(MaxPooling3D):
+    pool_op = staticmethod(P.avg_pool3d)
+
+
+class _GlobalPooling(Layer):
+    rank = 2
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.input_ndim, cls.input_axes = cls.rank + 2, AXES[cls.rank]
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"{self.describe()}: only data_format='channels_last' is supported, got {data_format!r}")
-        self.data_format, self.keepdims = data_format, keepdims
+        self.data_format = check_data_format(self.describe(), data_format)
+        self.keepdims = bool(keepdims)
+
+    def call(self, inputs, training=None):
+        return self.reduce(inputs, axis=tuple(range(1, self.rank + 1)), keepdims=self.keepdims)
 
     def compute_output_shape(self, input_shape):
         if self.keepdims:
-            return (input_shape[0], 1, 1, input_shape[3])
-        return (input_shape[0], input_shape[3])
+            return (input_shape[0],) + (1,) * self.rank + (input_shape[-1],)
+        return (input_shape[0], input_shape[-1])
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
 
 
-class GlobalAveragePooling2D(_GlobalPooling2D):
-    def call(self, inputs, training=None):
-        return ops.mean(inputs, axis=(1, 2), keepdims=self.keepdims)
+class _GlobalAverage(_GlobalPooling):
+    reduce = staticmethod(ops.mean)
 
 
-class GlobalMaxPooling2D(_GlobalPooling2D):
+class _GlobalMax(_GlobalPooling):
+    reduce = staticmethod(reduce_max)
+
+
+class GlobalAveragePooling1D(_GlobalAverage):
+    rank = 1
+
+
+class GlobalAveragePooling2D(_GlobalAverage):
+    rank = 2
+
+
+class GlobalAveragePooling3D(_GlobalAverage):
+    rank = 3
+
+
+class GlobalMaxPooling1D(_GlobalMax):
+    rank = 1
+
+
+class GlobalMaxPooling2D(_GlobalMax):
+    """Max over height and width; the window-sized max_pool2d kernel does the work."""
+
+    rank = 2
+
     def call(self, inputs, training=None):
         h, w = inputs.shape[1:3]
-        y = ops.max_pool2d(inputs, (h, w), (h, w), "valid")
+        y = P.max_pool2d(inputs, (h, w), (h, w), "valid")
         return y if self.keepdims else ops.reshape(y, (y.shape[0], y.shape[3]))
 
 
-MaxPool2D, AvgPool2D = MaxPooling2D, AveragePooling2D
+class GlobalMaxPooling3D(_GlobalMax):
+    rank = 3
+
+
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = GlobalAveragePooling1D, GlobalAveragePooling2D, \
+    GlobalAveragePooling3D
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D

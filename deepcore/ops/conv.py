@@ -24,7 +24,7 @@ def pair(value, name="value"):
 def resolve_padding(padding, size_hw, kernel, stride, dilation=(1, 1)):
     """'valid' | 'same' (TensorFlow's split: the extra pixel goes after) -> ((top, bottom), (left, right))."""
     if padding == "valid":
-        return ((0, 0), (0, 0))
+        return tuple((0, 0) for _ in size_hw)
     if padding != "same":
         raise ValueError(f"padding: expected 'valid' or 'same', got {padding!r}")
     pads = []
@@ -64,3 +64,60 @@ def conv2d(x, w, strides=1, padding="valid", dilation_rate=1):
             raise ValueError(f"conv2d: input {x.shape} is smaller than the kernel {w.shape[:2]} "
                              f"(dilation {dilation}) with padding {padding!r}")
     return Conv2D.apply(x, w, stride=stride, padding=pads, dilation=dilation)
+
+
+def conv_transpose_output_size(size, kernel, stride, padding, output_padding=None, dilation=1):
+    """Keras' ``deconv_output_length``."""
+    kernel = (kernel - 1) * dilation + 1
+    if output_padding is None:
+        return size * stride + max(kernel - stride, 0) if padding == "valid" else size * stride
+    pad = kernel // 2 if padding == "same" else 0
+    return (size - 1) * stride + kernel - 2 * pad + output_padding
+
+
+class Conv2DTranspose(Function):
+    """The adjoint of Conv2D: forward is conv2d's backward-data, backward is conv2d forward and backward-filter."""
+
+    def __init__(self, output_shape, stride, padding, dilation):
+        self.output_shape = output_shape
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+
+    def forward(self, x, w):
+        self.x, self.w = x, w
+        return kernels(x).conv2d_backward_data(x, w, self.output_shape, self.stride, self.padding, self.dilation)
+
+    def backward(self, gy):
+        k = kernels(gy)
+        args = (self.stride, self.padding, self.dilation)
+        gx = k.conv2d_forward(gy, self.w, *args) if self.needs_input_grad[0] else None
+        gw = k.conv2d_backward_filter(gy, self.x, self.w.shape, *args) if self.needs_input_grad[1] else None
+        return gx, gw
+
+
+def conv2d_transpose(x, w, strides=1, padding="valid", output_padding=None, dilation_rate=1):
+    """Transposed convolution of NHWC ``x`` with ``w`` of shape (kh, kw, out, in), as Keras' Conv2DTranspose.
+
+    The output size is Keras' (``conv_transpose_output_size``); padding is TensorFlow's: the 'valid' or
+    'same' padding of the forward convolution that maps the output back to the input's size.
+    """
+    stride, dilation = pair(strides, "strides"), pair(dilation_rate, "dilation_rate")
+    extra = (None, None) if output_padding is None else pair(output_padding, "output_padding")
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"conv2d_transpose: strides and dilation_rate must be >= 1, got {stride} and {dilation}")
+    if x.ndim != 4 or w.ndim != 4 or x.shape[-1] != w.shape[3]:
+        raise ValueError(f"conv2d_transpose: expected x (N, H, W, C) and w (kh, kw, out, C), got {x.shape} and "
+                         f"{w.shape}")
+    if padding not in ("valid", "same"):
+        raise ValueError(f"conv2d_transpose: padding must be 'valid' or 'same', got {padding!r}")
+    if extra[0] is not None and not all(0 <= e < s for e, s in zip(extra, stride)):
+        raise ValueError(f"conv2d_transpose: output_padding {extra} must be >= 0 and smaller than strides {stride}")
+    out = tuple(conv_transpose_output_size(n, k, s, padding, e, d)
+                for n, k, s, e, d in zip(x.shape[1:3], w.shape[:2], stride, extra, dilation))
+    pads = resolve_padding(padding, out, w.shape[:2], stride, dilation)
+    for axis in range(2):
+        if min(out) < 1 or conv_output_size(out[axis], w.shape[axis], stride[axis], *pads[axis],
+                                            dilation[axis]) != x.shape[1 + axis]:
+            raise ValueError(f"conv2d_transpose: no {padding!r} output size maps back to input {x.shape} with "
+                             f"kernel {w.shape[:2]}, strides {stride}, output_padding {output_padding}")
+    return Conv2DTranspose.apply(x, w, output_shape=(x.shape[0], *out, w.shape[2]), stride=stride, padding=pads,
+                                 dilation=dilation)
