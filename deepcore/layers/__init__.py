@@ -6,7 +6,8 @@ from .convolutional import Conv1D, Conv2D, Conv3D
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from .depthwise_conv import DepthwiseConv2D, SeparableConv2D
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
-from .normalization import BatchNormalization
+from .normalization import (LRN, BatchNormalization, GroupNormalization, LayerNormalization,
+                            LocalResponseNormalization)
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool2D, AvgPool3D,
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalAvgPool1D,
                       GlobalAvgPool2D, GlobalAvgPool3D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D,
@@ -18,3 +19,5 @@ from .reshaping import (Cropping1D, Cropping2D, Cropping3D, DepthToSpace, Permut
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution2DTranspose = Conv2DTranspose
 SeparableConvolution2D = SeparableConv2D
+from .preprocessing import (Normalization, RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
+                            RandomTranslation, RandomZoom, Rescaling)
