@@ -5,7 +5,7 @@ from .activations import (crelu, elu, exponential, gelu, hard_sigmoid, hard_silu
                           log_softmax, mish, prelu, relu, relu6, selu, sigmoid, silu, softmax, softplus, softsign,
                           swish, tanh)
 from .conv import conv2d, conv2d_transpose
-from .conv_nd import conv, conv1d, conv3d, depthwise_conv
+from .conv_nd import conv1d, conv3d, depthwise_conv  # conv_nd.conv, not ops.conv: that name is the module
 from .losses import (binary_crossentropy, categorical_crossentropy, mean_squared_error,
                      sparse_categorical_crossentropy)
 from .nn import bias_add, bias_relu, dense, dropout
