@@ -122,6 +122,43 @@ class VarianceScaling(Initializer):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
 
 
+class TruncatedNormal(Initializer):
+    """Normal(mean, stddev) redrawn outside two standard deviations, as Keras."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def sample(self, shape, rng):
+        rng = rng if self.seed is None else np.random.default_rng(self.seed)
+        values = rng.normal(0.0, 1.0, shape)
+        outside = np.abs(values) > 2
+        while outside.any():
+            values[outside] = rng.normal(0.0, 1.0, int(outside.sum()))
+            outside = np.abs(values) > 2
+        return self.mean + self.stddev * values
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class Orthogonal(Initializer):
+    """Saxe et al. 2014: the Q of a QR decomposition of a normal matrix (signs fixed by R's diagonal),
+    of shape (prod(shape[:-1]), shape[-1]), times ``gain``; Keras' default for recurrent kernels."""
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain, self.seed = gain, seed
+
+    def sample(self, shape, rng):
+        rng = rng if self.seed is None else np.random.default_rng(self.seed)
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        q, r = np.linalg.qr(rng.normal(0.0, 1.0, (max(rows, cols), min(rows, cols))))
+        q *= np.sign(np.diag(r))
+        return self.gain * (q.T if rows < cols else q).reshape(shape)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
 def GlorotUniform(seed=None):
     return VarianceScaling(1.0, "fan_avg", "uniform", seed)
 
@@ -151,6 +188,7 @@ _BY_NAME = {
     "random_uniform": RandomUniform, "variance_scaling": VarianceScaling,
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_normal": HeNormal,
     "he_uniform": HeUniform, "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform,
+    "orthogonal": Orthogonal, "truncated_normal": TruncatedNormal,
 }
 
 
