@@ -5,6 +5,7 @@ from .conv_transpose import Conv2DTranspose
 from .convolutional import Conv1D, Conv2D, Conv3D
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from .depthwise_conv import DepthwiseConv2D, SeparableConv2D
+from .embedding import Embedding
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import (LRN, BatchNormalization, GroupNormalization, LayerNormalization,
                             LocalResponseNormalization)
@@ -13,8 +14,10 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgP
                       GlobalAvgPool2D, GlobalAvgPool3D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D, MaxPool3D,
                       MaxPooling1D, MaxPooling2D, MaxPooling3D)
+from .recurrent import GRU, LSTM, SelectOutput, SimpleRNN
 from .reshaping import (Cropping1D, Cropping2D, Cropping3D, DepthToSpace, Permute, RepeatVector, SpaceToDepth,
                         UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
+from .wrappers import Bidirectional, TimeDistributed
 
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution2DTranspose = Conv2DTranspose

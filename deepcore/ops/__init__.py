@@ -12,6 +12,7 @@ from .nn import bias_add, bias_relu, dense, dropout
 from .normalization import (batch_norm_infer, batch_norm_train, group_norm, layer_norm, local_response_norm,
                             standardize)
 from .pooling import avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d
+from .recurrent import gru, lstm, simple_rnn
 from .reduction import max, maximum, min, minimum
 from .upsampling import upsample_bilinear2d, upsample_nearest
 from .shape import (broadcast_to, concatenate, depth_to_space, flatten, pad, repeat_vector, reshape,
