@@ -3,7 +3,7 @@ from .activation import ELU, RBF, LeakyReLU, LogSoftmax, Maxout, PReLU, ReLU, So
 from .base import KerasTensor, Layer
 from .conv_transpose import Conv2DTranspose
 from .convolutional import Conv1D, Conv2D, Conv3D
-from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
+from .core import Activation, Dense, Flatten, Input, InputLayer, Reshape
 from .depthwise_conv import DepthwiseConv2D, SeparableConv2D
 from .embedding import Embedding
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
@@ -15,6 +15,8 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgP
                       GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D, MaxPool3D,
                       MaxPooling1D, MaxPooling2D, MaxPooling3D)
 from .recurrent import GRU, LSTM, SelectOutput, SimpleRNN
+from .regularization import (AlphaDropout, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
+                             SpatialDropout2D, SpatialDropout3D)
 from .reshaping import (Cropping1D, Cropping2D, Cropping3D, DepthToSpace, Permute, RepeatVector, SpaceToDepth,
                         UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
 from .wrappers import Bidirectional, TimeDistributed

@@ -1,4 +1,4 @@
-"""Core layers: Input, Dense, Activation, Dropout, Flatten, Reshape."""
+"""Core layers: Input, Dense, Activation, Flatten, Reshape."""
 from __future__ import annotations
 
 import math
@@ -84,25 +84,6 @@ class Activation(Layer):
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
-
-
-class Dropout(Layer):
-    """Inverted dropout in training; identity at inference."""
-
-    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-            raise ValueError(f"{self.describe()}: rate must be a float in [0, 1), got {rate!r}")
-        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
-
-    def call(self, inputs, training=None):
-        return ops.dropout(inputs, self.rate, training=bool(training))
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}
 
 
 class Flatten(Layer):
