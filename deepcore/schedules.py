@@ -29,21 +29,28 @@ def _positive(who, name, value):
     return value
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """initial_learning_rate * decay_rate ** (step / decay_steps), the exponent floored when staircase."""
+class _StepDecay(LearningRateSchedule):
+    """Shared by the decays of step / decay_steps (floored when staircase)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
-        self.initial_learning_rate, self.decay_rate, self.staircase, self.name = \
-            initial_learning_rate, decay_rate, staircase, name
-        self.decay_steps = _positive("ExponentialDecay", "decay_steps", decay_steps)
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
+        self.initial_learning_rate, self.decay_rate, self.staircase = initial_learning_rate, decay_rate, staircase
+        self.decay_steps = _positive(type(self).__name__, "decay_steps", decay_steps)
+        self.name = name or type(self).__name__
 
-    def __call__(self, step):
+    def _progress(self, step):
         progress = step / self.decay_steps
-        return self.initial_learning_rate * self.decay_rate ** (math.floor(progress) if self.staircase else progress)
+        return math.floor(progress) if self.staircase else progress
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_StepDecay):
+    """initial_learning_rate * decay_rate ** (step / decay_steps), the exponent floored when staircase."""
+
+    def __call__(self, step):
+        return self.initial_learning_rate * self.decay_rate ** self._progress(step)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -67,21 +74,11 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """initial_learning_rate / (1 + decay_rate * step / decay_steps), the ratio floored when staircase."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
-        self.initial_learning_rate, self.decay_rate, self.staircase, self.name = \
-            initial_learning_rate, decay_rate, staircase, name
-        self.decay_steps = _positive("InverseTimeDecay", "decay_steps", decay_steps)
-
     def __call__(self, step):
-        progress = step / self.decay_steps
-        return self.initial_learning_rate / (1 + self.decay_rate * (math.floor(progress) if self.staircase else progress))
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return self.initial_learning_rate / (1 + self.decay_rate * self._progress(step))
 
 
 class PolynomialDecay(LearningRateSchedule):

@@ -250,6 +250,9 @@ def test_state_keeps_a_learning_rate_changed_during_training():
     restored = optimizers.SGD(0.1)
     restored.set_state(optimizer.get_state(), [])
     assert restored.learning_rate == pytest.approx(0.02)
+    scheduled = optimizers.SGD(dc.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5))
+    scheduled.set_state(optimizer.get_state(), [])  # a schedule keeps computing its own rate
+    assert scheduled.learning_rate == pytest.approx(0.1)
 
 
 def test_set_state_rejects_mismatches():

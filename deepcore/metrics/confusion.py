@@ -77,10 +77,11 @@ class _ThresholdedMetric(Metric):
         y_true = _like(xp.asarray(unwrap(y_true)), y_pred)
         weight = _weights(sample_weight, y_pred)
         if self.top_k is not None:  # keep the k highest scores of each sample (lowest index first on ties)
-            kept = xp.argsort(-y_pred, axis=-1, kind="stable")[..., :self.top_k]
-            mask = xp.zeros(y_pred.shape, dtype=bool)
-            xp.put_along_axis(mask, kept, True, axis=-1)
-            y_pred = xp.where(mask, y_pred, -np.inf)
+            rows = y_pred.reshape(-1, y_pred.shape[-1])
+            kept = xp.argsort(-rows, axis=-1, kind="stable")[:, :self.top_k]
+            mask = xp.zeros(rows.shape, dtype=bool)
+            mask[xp.arange(len(rows))[:, None], kept] = True
+            y_pred = xp.where(mask.reshape(y_pred.shape), y_pred, -np.inf)
         if self.class_id is not None:
             y_true, y_pred, weight = y_true[..., self.class_id], y_pred[..., self.class_id], weight[..., self.class_id]
         tp, fp, _, fn = thresholded_counts(y_true, y_pred, self.thresholds, weight)

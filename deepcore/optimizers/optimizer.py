@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 import re
 
 import numpy as np
@@ -48,7 +49,7 @@ class Optimizer:
             raise ValueError(f"{who}: set at most one of clipnorm, clipvalue, global_clipnorm")
         for key, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm),
                            ("weight_decay", weight_decay)):
-            if value is not None and not (isinstance(value, (int, float)) and value >= 0):
+            if value is not None and not (isinstance(value, numbers.Real) and value >= 0):
                 raise ValueError(f"{who}: {key} must be a number >= 0 or None, got {value!r}")
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
@@ -74,8 +75,8 @@ class Optimizer:
             raise TypeError(f"{type(self).__name__}: the learning rate comes from a LearningRateSchedule and "
                             f"cannot be set; create the optimizer with a float learning_rate instead")
         if not callable(value):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
-                    or not math.isfinite(value) or not value > 0:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+                    or not value > 0:
                 raise ValueError(f"{type(self).__name__}: learning_rate must be > 0, got {value!r}")
             value = float(value)
         self._learning_rate = value
@@ -193,7 +194,7 @@ class Optimizer:
         """Restore ``get_state()``'s output for ``variables`` (the list, in the order, that was trained)."""
         who = f"{type(self).__name__}.set_state"
         variables = list(variables)
-        scalars = self._scalars()
+        scalars = set(self._scalars()) | {"learning_rate"}
         if "iterations" not in state:
             raise ValueError(f"{who}: the state has no 'iterations' entry")
         slots = {}
