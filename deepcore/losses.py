@@ -1,18 +1,29 @@
-"""Loss objects and functions with Keras names; reduction is the mean over the batch
-(Keras' "sum_over_batch_size"), with optional per-sample weights."""
+"""Loss objects and functions with Keras names.
+
+A Loss computes per-sample values (the function form), optionally weights them
+per sample, and reduces them as Keras: "sum_over_batch_size" (the default: the
+mean over the batch), "sum", or "none"/None (the per-sample vector).
+"""
 from __future__ import annotations
+
+import re
 
 from .autograd import arithmetic as A
 from .autograd.tensor import Tensor, unwrap
 from .backend.device import get_array_module
 from .ops import losses as L
 
+REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
+
 
 class Loss:
     fn = None
 
-    def __init__(self, name=None, **options):
+    def __init__(self, name=None, reduction="sum_over_batch_size", **options):
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
         self.name = name or _snake(type(self).__name__)
+        self.reduction = reduction
         self.options = options
 
     def per_sample(self, y_true, y_pred):
@@ -26,54 +37,151 @@ class Loss:
             weight = unwrap(sample_weight)
             xp = get_array_module(values.data)
             values = A.mul(values, Tensor(xp.asarray(weight, dtype=values.dtype).reshape(-1)))
-        return A.mean(values)
+        if self.reduction in ("none", None):
+            return values
+        return A.sum(values) if self.reduction == "sum" else A.mean(values)
 
     def get_config(self):
-        return {"name": self.name, **self.options}
+        return {"name": self.name, "reduction": self.reduction, **self.options}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 def _snake(name):
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+    """'KLDivergence' -> 'kl_divergence', as Keras names its losses."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
+
+# --- function forms -------------------------------------------------------------------------------
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    target = L.smooth_labels(unwrap(y_true).astype(y_pred.dtype, copy=False), label_smoothing, binary=False)
+    return L.categorical_crossentropy(target, y_pred, from_logits=from_logits)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    target = L.smooth_labels(unwrap(y_true).astype(y_pred.dtype, copy=False), label_smoothing, binary=True)
+    return L.binary_crossentropy(target, y_pred, from_logits=from_logits)
+
+
+sparse_categorical_crossentropy = L.sparse_categorical_crossentropy
+mean_squared_error = mse = L.mean_squared_error
+mean_absolute_error = mae = L.mean_absolute_error
+mean_absolute_percentage_error = mape = L.mean_absolute_percentage_error
+mean_squared_logarithmic_error = msle = L.mean_squared_logarithmic_error
+huber = L.huber
+log_cosh = logcosh = L.log_cosh
+kl_divergence = kld = kullback_leibler_divergence = L.kl_divergence
+poisson = L.poisson
+hinge = L.hinge
+squared_hinge = L.squared_hinge
+categorical_hinge = L.categorical_hinge
+cosine_similarity = L.cosine_similarity
+
+
+# --- classes ----------------------------------------------------------------------------------------
 
 class SparseCategoricalCrossentropy(Loss):
     fn = staticmethod(L.sparse_categorical_crossentropy)
 
-    def __init__(self, from_logits=False, name=None):
-        super().__init__(name, from_logits=from_logits)
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None):
+        super().__init__(name, reduction, from_logits=from_logits)
 
 
 class CategoricalCrossentropy(Loss):
-    fn = staticmethod(L.categorical_crossentropy)
+    fn = staticmethod(categorical_crossentropy)
 
-    def __init__(self, from_logits=False, name=None):
-        super().__init__(name, from_logits=from_logits)
+    def __init__(self, from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size", name=None):
+        super().__init__(name, reduction, from_logits=from_logits, label_smoothing=label_smoothing)
 
 
 class BinaryCrossentropy(Loss):
-    fn = staticmethod(L.binary_crossentropy)
+    fn = staticmethod(binary_crossentropy)
 
-    def __init__(self, from_logits=False, name=None):
-        super().__init__(name, from_logits=from_logits)
-
-
-class MeanSquaredError(Loss):
-    fn = staticmethod(L.mean_squared_error)
-
-    def __init__(self, name=None):
-        super().__init__(name)
+    def __init__(self, from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size", name=None):
+        super().__init__(name, reduction, from_logits=from_logits, label_smoothing=label_smoothing)
 
 
-sparse_categorical_crossentropy = L.sparse_categorical_crossentropy
-categorical_crossentropy = L.categorical_crossentropy
-binary_crossentropy = L.binary_crossentropy
-mean_squared_error = mse = L.mean_squared_error
+def _simple(function, doc=None):
+    """A Loss class whose only arguments are reduction and name."""
+    class Simple(Loss):
+        fn = staticmethod(function)
+
+        def __init__(self, reduction="sum_over_batch_size", name=None):
+            super().__init__(name, reduction)
+    Simple.__doc__ = doc
+    return Simple
+
+
+class MeanSquaredError(_simple(L.mean_squared_error)):
+    pass
+
+
+class MeanAbsoluteError(_simple(L.mean_absolute_error)):
+    pass
+
+
+class MeanAbsolutePercentageError(_simple(L.mean_absolute_percentage_error)):
+    pass
+
+
+class MeanSquaredLogarithmicError(_simple(L.mean_squared_logarithmic_error)):
+    pass
+
+
+class LogCosh(_simple(L.log_cosh)):
+    pass
+
+
+class KLDivergence(_simple(L.kl_divergence)):
+    pass
+
+
+class Poisson(_simple(L.poisson)):
+    pass
+
+
+class Hinge(_simple(L.hinge)):
+    pass
+
+
+class SquaredHinge(_simple(L.squared_hinge)):
+    pass
+
+
+class CategoricalHinge(_simple(L.categorical_hinge)):
+    pass
+
+
+class Huber(Loss):
+    fn = staticmethod(L.huber)
+
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name=None):
+        super().__init__(name, reduction, delta=delta)
+
+
+class CosineSimilarity(Loss):
+    fn = staticmethod(L.cosine_similarity)
+
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name=None):
+        super().__init__(name, reduction, axis=axis)
+
 
 _BY_NAME = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "binary_crossentropy": BinaryCrossentropy,
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError, "mape": MeanAbsolutePercentageError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError, "msle": MeanSquaredLogarithmicError,
+    "huber": Huber, "log_cosh": LogCosh, "logcosh": LogCosh,
+    "kl_divergence": KLDivergence, "kld": KLDivergence, "kullback_leibler_divergence": KLDivergence,
+    "poisson": Poisson, "hinge": Hinge, "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
+    "cosine_similarity": CosineSimilarity,
 }
 
 

@@ -223,6 +223,19 @@ class GELU(_Elementwise):
         return 0.5 * (1 + _erf(x / 2 ** 0.5)) + x * xp.exp(-0.5 * x * x) / (2 * 3.141592653589793) ** 0.5
 
 
+class Abs(_Elementwise):
+    def value(self, xp, x):
+        return xp.abs(x)
+
+    def slope(self, xp, x, y):
+        return xp.sign(x)
+
+
+def absolute(x):
+    """|x|, with gradient sign(x) (0 at 0); used by losses and L1 terms."""
+    return Abs.apply(x)
+
+
 _GELU_C = (2 / 3.141592653589793) ** 0.5
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 

@@ -1,15 +1,19 @@
-"""Per-sample losses as differentiable ops: cross-entropies (stable) and mean squared error.
+"""Per-sample losses as differentiable ops: cross-entropies (stable), regression and hinge losses.
 
 Each returns a vector of one loss per sample; reduction (mean, sample
 weights) is the caller's (``deepcore.losses``).
 """
 from __future__ import annotations
 
+import math
+
 from ..autograd import arithmetic as A
 from ..autograd.function import Function
 from ..autograd.tensor import unwrap
 from ..backend import get_array_module, kernels
-from .activations import Softmax
+from .activations import Softmax, absolute, softplus
+from .reduction import max as reduce_max
+from .reduction import maximum, minimum
 
 EPSILON = 1e-7  # Keras' backend epsilon, used to clip probabilities
 
@@ -126,3 +130,92 @@ def mean_squared_error(target, y_pred):
     target = unwrap(target).astype(y_pred.dtype, copy=False)
     diff = A.sub(y_pred, target)
     return A.mean(A.mul(diff, diff), axis=-1)
+
+
+# --- the rest of Keras' losses: per-sample values composed from differentiable ops ------------------
+
+def _target(y_true, y_pred):
+    return unwrap(y_true).astype(y_pred.dtype, copy=False)
+
+
+def smooth_labels(target, label_smoothing, binary):
+    """Keras' label smoothing: towards 0.5 for binary targets, towards 1 / classes for categorical ones."""
+    if not label_smoothing:
+        return target
+    return target * (1 - label_smoothing) + label_smoothing * (0.5 if binary else 1.0 / target.shape[-1])
+
+
+def mean_absolute_error(y_true, y_pred):
+    return A.mean(absolute(A.sub(y_pred, _target(y_true, y_pred))), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    target = _target(y_true, y_pred)
+    xp = get_array_module(target)
+    scale = 100.0 / xp.maximum(xp.abs(target), EPSILON)
+    return A.mean(absolute(A.mul(A.sub(target, y_pred), scale)), axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    target = _target(y_true, y_pred)
+    xp = get_array_module(target)
+    diff = A.sub(A.log(A.add(maximum(y_pred, EPSILON), 1.0)), xp.log(xp.maximum(target, EPSILON) + 1))
+    return A.mean(A.mul(diff, diff), axis=-1)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """0.5 e^2 where |e| <= delta, else delta (|e| - 0.5 delta), averaged over the last axis."""
+    error = absolute(A.sub(y_pred, _target(y_true, y_pred)))
+    inner = minimum(error, delta)
+    return A.mean(A.add(A.mul(A.mul(inner, inner), 0.5), A.mul(A.sub(error, inner), delta)), axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    """log(cosh(e)) = e + softplus(-2 e) - log 2, stable for large |e|."""
+    error = A.sub(y_pred, _target(y_true, y_pred))
+    return A.mean(A.sub(A.add(error, softplus(A.mul(error, -2.0))), math.log(2.0)), axis=-1)
+
+
+def kl_divergence(y_true, y_pred):
+    target = get_array_module(unwrap(y_true)).clip(_target(y_true, y_pred), EPSILON, 1)
+    p = Clip.apply(y_pred, low=EPSILON, high=1.0)
+    return A.sum(A.mul(target, A.sub(get_array_module(target).log(target), A.log(p))), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    target = _target(y_true, y_pred)
+    return A.mean(A.sub(y_pred, A.mul(target, A.log(A.add(y_pred, EPSILON)))), axis=-1)
+
+
+def _hinge_labels(target):
+    """Keras turns {0, 1} labels into {-1, 1}."""
+    xp = get_array_module(target)
+    return 2 * target - 1 if bool(xp.all((target == 0) | (target == 1))) else target
+
+
+def hinge(y_true, y_pred):
+    margin = A.sub(1.0, A.mul(_hinge_labels(_target(y_true, y_pred)), y_pred))
+    return A.mean(maximum(margin, 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    positive = maximum(A.sub(1.0, A.mul(_hinge_labels(_target(y_true, y_pred)), y_pred)), 0.0)
+    return A.mean(A.mul(positive, positive), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    """max(max((1 - t) p) - sum(t p) + 1, 0): the best wrong class against the true one."""
+    target = _target(y_true, y_pred)
+    positive = A.sum(A.mul(target, y_pred), axis=-1)
+    negative = reduce_max(A.mul(1 - target, y_pred), axis=-1)
+    return maximum(A.add(A.sub(negative, positive), 1.0), 0.0)
+
+
+def _l2_normalize(x, axis):
+    return A.div(x, A.power(maximum(A.sum(A.mul(x, x), axis=axis, keepdims=True), 1e-12), 0.5))
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """Keras' loss: minus the cosine similarity along ``axis`` (-1 when aligned)."""
+    target = _target(y_true, y_pred)
+    return A.neg(A.sum(A.mul(_l2_normalize(target, axis), _l2_normalize(y_pred, axis)), axis=axis))
