@@ -112,7 +112,7 @@ class Model(TrainingMixin, Layer):
         self._objectives = CompiledObjectives(self.name, self.output_names, loss, loss_weights, metrics)
         self.loss = loss if isinstance(loss, (list, dict)) else self._objectives.losses[0]
         self.compiled_metrics = [m for _, m in self._objectives.metrics]
-        self._compile_config = {"optimizer": optimizer if isinstance(optimizer, str) else None,
+        self._compile_config = {"optimizer": optimizers.serialize(self.optimizer),
                                 "loss": loss if _is_plain(loss) else None,
                                 "loss_weights": loss_weights,
                                 "metrics": metrics if _is_plain(metrics) else None}

@@ -173,7 +173,7 @@ class TrainingMixin:
             return map_structure(lambda t: to_host(t.data), self.predict_step(_to_device(to_host(x))))
 
     def _format(self, logs, return_dict):
-        logs = {k: float(v) for k, v in logs.items()}
+        logs = host_logs(logs)
         if return_dict:
             return logs
         return logs["loss"] if len(logs) == 1 else list(logs.values())
@@ -219,10 +219,10 @@ class TrainingMixin:
                                                                       or batch_size or 32), None, False)
                 logs.update({f"val_{k}": v for k, v in val.items()})
             if bar is not None:  # the epoch's one line ends with every log, validation included
-                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
+                bar.set_postfix(format_logs(logs), refresh=False)
                 bar.close()
             if verbose == 2:
-                print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+                print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(f"{k}: {v}" for k, v in format_logs(logs).items()))
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -242,18 +242,18 @@ class TrainingMixin:
             cbs.on_train_batch_begin(step)
             returned = self.train_step(_to_device(batch))
             if (step + 1) % LOG_EVERY == 0 or step + 1 == steps:  # the one host sync per logging step
-                logs = {k: float(v) for k, v in (returned or self._objectives.results()).items()}
+                logs = host_logs(returned or self._objectives.results())
                 if not math.isfinite(logs.get("loss", 0.0)):
                     print(f"Model '{self.name}'.fit: loss became {logs['loss']} at epoch {epoch + 1}, "
                           f"step {step + 1}")
                 if bar is not None:
-                    bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
+                    bar.set_postfix(format_logs(logs), refresh=False)
                 cbs.on_train_batch_end(step, logs)
             if bar is not None:
                 bar.update(1)
             if self.stop_training:
                 break
-        return logs or {k: float(v) for k, v in self._objectives.results().items()}
+        return logs or host_logs(self._objectives.results())
 
     # --- evaluate / predict ------------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -274,7 +274,7 @@ class TrainingMixin:
                     bar.update(1)
         if bar is not None:
             bar.close()
-        return {k: float(v) for k, v in (returned or self._objectives.results()).items()}
+        return host_logs(returned or self._objectives.results())
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None):
         """Outputs for ``x`` in batches, as NumPy arrays (a list for several outputs)."""
@@ -316,6 +316,19 @@ class TrainingMixin:
     def to_json(self) -> str:
         from .saving import to_json
         return to_json(self)
+
+
+def host_logs(logs):
+    """Metric values on the host: floats for scalars, NumPy arrays for per-class results (F1Score(average=None))."""
+    values = {}
+    for key, value in logs.items():
+        value = to_host(value) if hasattr(value, "shape") else value
+        values[key] = float(value) if np.ndim(value) == 0 else np.asarray(value)
+    return values
+
+
+def format_logs(logs):
+    return {k: f"{v:.4f}" if np.ndim(v) == 0 else np.array2string(np.asarray(v), precision=3) for k, v in logs.items()}
 
 
 def _batch_size(x):

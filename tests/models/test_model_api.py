@@ -189,3 +189,34 @@ def test_functional_resnet_block_trains_and_plots(tmp_path):
     assert model.evaluate(x, y, verbose=0) < first
     path = keras.utils.plot_model(model, tmp_path / "graph.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_per_class_metric_arrays_reach_the_logs():
+    x, y = rng.standard_normal((30, 4)).astype(np.float32), rng.integers(0, 3, 30)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy", metrics=[keras.metrics.F1Score(average=None)])
+    history = model.fit(x, keras.utils.to_categorical(y, 3), epochs=2, verbose=2)
+    assert np.asarray(history.history["f1_score"][-1]).shape == (3,)
+    assert keras.models.load_model  # the compile config below serializes the optimizer object
+    model.compile(keras.optimizers.Adam(0.003), "mse")
+    assert model._compile_config["optimizer"]["config"]["learning_rate"] == pytest.approx(0.003)
+
+
+def test_save_load_continues_training_identically(tmp_path):
+    x, y = rng.standard_normal((48, 5)).astype(np.float32), rng.integers(0, 3, 48)
+
+    def build():
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu"),
+                                  keras.layers.Dense(3, activation="softmax")])
+        model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    model = build()
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    for m in (model, loaded):
+        m.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
