@@ -7,11 +7,17 @@ from hypothesis import strategies as st
 
 from deepcore import ops
 from deepcore.autograd import Tensor, grad_check
+from deepcore.backend import to_device
 from deepcore.ops import pooling as P
 from deepcore.ops.conv import conv2d_transpose
 from deepcore.ops.conv_nd import conv, depthwise_conv
 
 from conv_reference import naive_conv, naive_conv2d_transpose, naive_pool, same_pads
+
+
+def host(a):
+    return to_device(a, "cpu")
+
 
 rng = np.random.default_rng(2)
 
@@ -54,7 +60,8 @@ def test_conv_matches_naive_loops(xs, ws, strides, padding, dilation, groups):
 def test_depthwise_is_grouped_conv_with_multiplier(xp):
     x, w = arrays(xp, (2, 6, 5, 3), (3, 2, 3, 2))
     grad_check(lambda a, b: depthwise_conv(a, b, 1, "same"), [x, w])
-    got = depthwise_conv(Tensor(x), Tensor(w), 2, "valid").data
+    got = host(depthwise_conv(Tensor(x), Tensor(w), 2, "valid").data)
+    x, w = host(x), host(w)
     expected = np.concatenate([naive_conv(x[..., c:c + 1], w[:, :, c:c + 1, :], (2, 2), "valid", (1, 1))
                                for c in range(3)], axis=-1)  # channel c*M + m
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
@@ -78,14 +85,14 @@ def test_conv2d_transpose(xp, strides, kernel, padding, output_padding, dilation
     fn = lambda a, b: conv2d_transpose(a, b, strides, padding, output_padding, dilation)
     grad_check(fn, [x, w])
     s = (strides,) * 2 if isinstance(strides, int) else strides
-    full = naive_conv2d_transpose(np.asarray(x), np.asarray(w), s, (dilation,) * 2)
+    full = naive_conv2d_transpose(host(x), host(w), s, (dilation,) * 2)
     out = [keras_transpose_length(n, k, st, padding, output_padding, dilation)
            for n, k, st in zip((3, 4), kernel, s)]
     # TensorFlow crops the full result by the padding of the conv that maps `out` back to the input
     pads = same_pads(out, kernel, s, (dilation,) * 2) if padding == "same" else [(0, 0), (0, 0)]
     full = np.pad(full, ((0, 0), (0, max(out[0] - full.shape[1], 0)), (0, max(out[1] - full.shape[2], 0)), (0, 0)))
     expected = full[:, pads[0][0]:pads[0][0] + out[0], pads[1][0]:pads[1][0] + out[1]]
-    np.testing.assert_allclose(fn(Tensor(x), Tensor(w)).data, expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(host(fn(Tensor(x), Tensor(w)).data), expected, rtol=1e-10, atol=1e-10)
 
 
 POOLS = [(1, 3, 2, "same"), (1, 2, None, "valid"), (3, 2, None, "valid"), (3, (2, 3, 2), (1, 2, 2), "same"),
@@ -101,8 +108,8 @@ def test_pooling_1d_3d(xp, kind, rank, pool, strides, padding):
     grad_check(lambda a: op(a, pool, strides, padding), [x])
     pool_t = (pool,) * rank if isinstance(pool, int) else pool
     stride_t = pool_t if strides is None else ((strides,) * rank if isinstance(strides, int) else strides)
-    np.testing.assert_allclose(op(Tensor(x), pool, strides, padding).data,
-                               naive_pool(np.asarray(x), pool_t, stride_t, padding, kind), rtol=1e-12)
+    np.testing.assert_allclose(host(op(Tensor(x), pool, strides, padding).data),
+                               naive_pool(host(x), pool_t, stride_t, padding, kind), rtol=1e-12)
 
 
 def keras_conv_length(n, k, s, d, padding):
