@@ -69,7 +69,7 @@ def main():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     epochs = args.epochs or (1 if args.quick else 5)
     # the pipeline shuffles samples itself; fit's shuffle would only reorder batches and stall the prefetch
-    model.fit(train, epochs=epochs, shuffle=False, validation_data=test, verbose=2)
+    model.fit(train, epochs=epochs, validation_data=test, verbose=2)
     loss, accuracy = model.evaluate(test, verbose=0)
     print(f"test accuracy {accuracy:.4f} (loss {loss:.4f}) on {len(x_test)} images after {epochs} epoch(s)")
 

@@ -145,10 +145,10 @@ class BackupAndRestore(Callback):
                 os.rmdir(self.backup_dir)
 
     def _save(self, finished_epoch):
-        tensors = {f"weight/{i:04d}": np.ascontiguousarray(w) for i, w in enumerate(self.model.get_weights())}
+        tensors = {f"weight/{i:04d}": np.require(w, requirements="C") for i, w in enumerate(self.model.get_weights())}
         optimizer = getattr(self.model, "optimizer", None)
         if optimizer is not None:
-            tensors.update({f"optimizer/{k}": np.ascontiguousarray(v) for k, v in optimizer.get_state().items()})
+            tensors.update({f"optimizer/{k}": np.require(v, requirements="C") for k, v in optimizer.get_state().items()})
         metadata = {"format": self.FORMAT, "epoch": str(finished_epoch),
                     "random_state": json.dumps(random.generator().bit_generator.state)}
         atomic_write(self.path, lambda path: save_file(tensors, path, metadata=metadata))

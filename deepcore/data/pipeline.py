@@ -27,10 +27,11 @@ class Pipeline(PyDataset):
       are the same whichever thread makes them and in whatever order they are asked for. The
       default seed is drawn from deepcore's generator: ``dc.utils.set_random_seed`` fixes it.
 
-    The lookahead assumes batches are asked for in order. ``fit(shuffle=True)`` (its default)
-    asks for them in a random order, which leaves the background thread idle; the pipeline
-    already shuffles samples, so pass ``shuffle=False`` to ``fit``.
+    The lookahead assumes batches are asked for in order; ``shuffles_itself`` tells ``fit`` not
+    to shuffle the batch order on top of the pipeline's own sample shuffling.
     """
+
+    shuffles_itself = True
 
     def __init__(self, x, y=None, batch_size=32, shuffle=True, transforms=(), prefetch=2,
                  drop_remainder=False, seed=None):
@@ -138,6 +139,5 @@ class Pipeline(PyDataset):
     def _warn_out_of_order(self):
         if not self._warned_out_of_order:
             self._warned_out_of_order = True
-            warnings.warn("Pipeline: batches are being asked for out of order (fit with shuffle=True?), so "
-                          "they are made on demand instead of ahead on the background thread. The "
-                          "pipeline shuffles samples itself: pass shuffle=False to fit.", stacklevel=3)
+            warnings.warn("Pipeline: batches are being asked for out of order, so they are made on demand "
+                          "instead of ahead on the background thread (fit reads them in order).", stacklevel=3)

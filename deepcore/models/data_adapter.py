@@ -85,7 +85,9 @@ class DatasetBatches:
     """Batches from a PyDataset/Sequence (indexable) or a generator (iterated)."""
 
     def __init__(self, data, who, shuffle=False):
-        self.data, self.who, self.shuffle = data, who, shuffle
+        # a source that shuffles its own samples (dc.data.Pipeline) is read in order, so it can prefetch
+        self.data, self.who = data, who
+        self.shuffle = shuffle and not getattr(data, "shuffles_itself", False)
         self.indexable = hasattr(data, "__getitem__") and hasattr(data, "__len__")
         self.steps = len(data) if self.indexable else None
         self._iterator = None if self.indexable else iter(data)

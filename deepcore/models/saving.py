@@ -23,7 +23,7 @@ OPTIMIZER_NAME = "optimizer.safetensors"
 
 
 def _weights_bytes(model) -> bytes:
-    tensors = {f"{i:04d}:{w.name}": np.ascontiguousarray(w.numpy()) for i, w in enumerate(model.weights)}
+    tensors = {f"{i:04d}:{w.name}": np.require(w.numpy(), requirements="C") for i, w in enumerate(model.weights)}
     return safetensors_save(tensors)
 
 
@@ -72,7 +72,7 @@ def save_model(model, filepath):
             archive.writestr(CONFIG_NAME, config)
             archive.writestr(WEIGHTS_NAME, weights)
             if state:
-                archive.writestr(OPTIMIZER_NAME, safetensors_save({k: np.ascontiguousarray(v)
+                archive.writestr(OPTIMIZER_NAME, safetensors_save({k: np.require(v, requirements="C")
                                                                    for k, v in state.items()}))
 
     atomic_write(filepath, write)

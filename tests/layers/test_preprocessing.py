@@ -131,8 +131,6 @@ def test_augmenting_model_trains_predicts_deterministically_and_round_trips(tmp_
     np.testing.assert_allclose(loaded.predict(IMAGES, verbose=0), prediction, rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="models/saving.py writes weights through np.ascontiguousarray, which "
-                                       "turns Normalization's 0-d count weight (Keras' layout) into shape (1,)")
 def test_adapted_normalization_round_trips(tmp_path):
     norm = layers.Normalization()
     norm.adapt(IMAGES)
