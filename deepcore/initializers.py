@@ -153,7 +153,7 @@ class Orthogonal(Initializer):
         rows, cols = math.prod(shape[:-1]), shape[-1]
         q, r = np.linalg.qr(rng.normal(0.0, 1.0, (max(rows, cols), min(rows, cols))))
         q *= np.sign(np.diag(r))
-        return self.gain * (q.T if rows < cols else q).reshape(shape)
+        return np.ascontiguousarray(self.gain * (q.T if rows < cols else q)).reshape(shape)
 
     def get_config(self):
         return {"gain": self.gain, "seed": self.seed}

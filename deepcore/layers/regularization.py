@@ -12,6 +12,7 @@ from ..backend.device import device_of
 from ..ops.activations import SELU_ALPHA, SELU_SCALE
 from .activation import number
 from .base import Layer
+from .convolutional import AXES
 
 
 def noise(tensor, draw, shape=None):
@@ -71,7 +72,7 @@ class _SpatialDropout(Dropout):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls.input_ndim = cls.rank + 2
+        cls.input_ndim, cls.input_axes = cls.rank + 2, AXES[cls.rank]
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)

@@ -7,6 +7,7 @@ import numpy as np
 from .. import ops
 from ..ops.upsampling import upsample_bilinear2d, upsample_nearest
 from .base import Layer, int_tuple, positive_int
+from .convolutional import AXES
 
 
 def check_channels_last(layer, data_format):
@@ -88,9 +89,7 @@ class _Spatial(Layer):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls.input_ndim = cls.rank + 2
-        cls.input_axes = "batch, " + ", ".join(("depth", "height", "width")[3 - cls.rank:] if cls.rank > 1
-                                               else ("steps",)) + ", channels"
+        cls.input_ndim, cls.input_axes = cls.rank + 2, AXES[cls.rank]
 
 
 class _ZeroPadding(_Spatial):

@@ -1,9 +1,9 @@
 """Differentiable functional ops: each is a Function with forward and backward."""
 from ..autograd.arithmetic import (add, cast, div, exp, getitem, log, matmul, mean, mul, neg, power, sub,
                                    sum, transpose)
-from .activations import (crelu, elu, exponential, gelu, hard_sigmoid, hard_silu, hard_swish, leaky_relu, linear,
-                          log_softmax, mish, prelu, relu, relu6, selu, sigmoid, silu, softmax, softplus, softsign,
-                          swish, tanh)
+from .activations import (absolute, crelu, elu, exponential, gelu, hard_sigmoid, hard_silu, hard_swish, leaky_relu,
+                          linear, log_softmax, mish, prelu, relu, relu6, selu, sigmoid, silu, softmax, softplus,
+                          softsign, swish, tanh)
 from .conv import conv2d, conv2d_transpose
 from .conv_nd import conv1d, conv3d, depthwise_conv  # conv_nd.conv, not ops.conv: that name is the module
 from .losses import (binary_crossentropy, categorical_crossentropy, mean_squared_error,
