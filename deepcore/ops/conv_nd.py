@@ -4,7 +4,8 @@ Ungrouped 1-D and 2-D convolutions run on the device's conv2d kernels (a 1-D
 signal is an image of height 1). Everything else (3-D, groups > 1, depthwise)
 is the generic ``ConvND`` below: an N-d im2col and one batched GEMM per call,
 group g seeing input channels [g*Cg, (g+1)*Cg) and making outputs
-[g*Og, (g+1)*Og), as Keras/TensorFlow and PyTorch.
+[g*Og, (g+1)*Og), as Keras/TensorFlow and PyTorch; one channel per group
+(depthwise) is ``DepthwiseConvND``, elementwise sums per kernel offset.
 """
 from __future__ import annotations
 
@@ -84,6 +85,44 @@ class ConvND(Function):
         return gx, gw
 
 
+class DepthwiseConvND(Function):
+    """Groups of one input channel, w (*kernel, C, M): y[..., c*M + m] = sum over offsets of
+    window[..., c] * w[offset][c, m]. Elementwise sums per kernel offset instead of C tiny GEMMs."""
+
+    def __init__(self, stride, padding, dilation):
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+
+    def _windows(self, padded_shape, kernel):
+        out = [conv_output_size(n, k, s, 0, 0, d)
+               for n, k, s, d in zip(padded_shape[1:-1], kernel, self.stride, self.dilation)]
+        for offset in itertools.product(*(range(k) for k in kernel)):
+            yield offset, (slice(None),) + tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                                                 for i, d, s, o in zip(offset, self.dilation, self.stride, out))
+
+    def forward(self, x, w):
+        xp = get_array_module(x)
+        self.x, self.w = x, w
+        self.xpad = xp.pad(x, ((0, 0),) + tuple(self.padding) + ((0, 0),))
+        y = 0
+        for offset, window in self._windows(self.xpad.shape, w.shape[:-2]):
+            y = y + self.xpad[window][..., None] * w[offset]
+        return y.reshape(y.shape[:-2] + (-1,))
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        c, m = self.w.shape[-2:]
+        g = gy.reshape(gy.shape[:-1] + (c, m))
+        gxpad = xp.zeros_like(self.xpad) if self.needs_input_grad[0] else None
+        gw = xp.empty_like(self.w)
+        for offset, window in self._windows(self.xpad.shape, self.w.shape[:-2]):
+            if gxpad is not None:
+                gxpad[window] += (g * self.w[offset]).sum(axis=-1)
+            gw[offset] = xp.einsum("pc,pcm->cm", self.xpad[window].reshape(-1, c), g.reshape(-1, c, m))
+        gx = None if gxpad is None else \
+            gxpad[(slice(None),) + tuple(slice(a, a + n) for n, (a, _) in zip(self.x.shape[1:-1], self.padding))]
+        return gx, gw
+
+
 def _tuple(value, rank, name):
     values = (value,) * rank if isinstance(value, int) else tuple(value)
     if len(values) != rank or not all(isinstance(v, int) and v >= 1 for v in values):
@@ -120,6 +159,9 @@ def conv(x, w, strides=1, padding="valid", dilation_rate=1, groups=1):
         y = conv2d(A.reshape(x, (x.shape[0], 1) + x.shape[1:]), A.reshape(w, (1,) + w.shape), (1,) + stride,
                    padding, (1,) + dilation)
         return A.reshape(y, (y.shape[0],) + y.shape[2:])
+    if groups > 1 and groups == x.shape[-1]:
+        w = A.reshape(w, w.shape[:-2] + (groups, w.shape[-1] // groups))
+        return DepthwiseConvND.apply(x, w, stride=stride, padding=pads, dilation=dilation)
     return ConvND.apply(x, w, stride=stride, padding=pads, dilation=dilation, groups=groups)
 
 
