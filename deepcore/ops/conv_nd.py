@@ -48,17 +48,26 @@ def col2im_nd(cols, x_shape, stride, padding, dilation):
 
 
 class ConvND(Function):
-    """y[..., g*Og + j] = sum over kernel offsets and the group's Cg channels: one GEMM per group, batched."""
+    """y[..., g*Og + j] = sum over kernel offsets and the group's Cg channels: one GEMM per group, batched.
+
+    The input is moved group-major once, (G*N, *spatial, Cg), so im2col writes each group's columns
+    contiguously: (G, N*out, K*Cg) is then a free reshape, not a copy of the K-times larger columns.
+    """
 
     def __init__(self, stride, padding, dilation, groups):
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
 
+    def _group_major(self, x):
+        """(N, *S, G*Cg) -> (G*N, *S, Cg)."""
+        rank, g = x.ndim - 2, self.groups
+        xg = x.reshape(x.shape[:-1] + (g, x.shape[-1] // g))
+        xg = xg.transpose((rank + 1, 0) + tuple(range(1, rank + 1)) + (rank + 2,))
+        return get_array_module(x).ascontiguousarray(xg).reshape((-1,) + x.shape[1:-1] + (x.shape[-1] // g,))
+
     def _grouped_cols(self, x, kernel):
-        cols = im2col_nd(x, kernel, self.stride, self.padding, self.dilation)
+        cols = im2col_nd(self._group_major(x), kernel, self.stride, self.padding, self.dilation)
         self.out = cols.shape[1:1 + len(kernel)]
-        g, k = self.groups, math.prod(kernel)
-        cg = x.shape[-1] // g
-        return cols.reshape(-1, k, g, cg).transpose(2, 0, 1, 3).reshape(g, -1, k * cg)
+        return cols.reshape(self.groups, -1, math.prod(kernel) * cols.shape[-1])  # (G, N*out, K*Cg)
 
     def _grouped_w(self, w):
         g, og = self.groups, w.shape[-1] // self.groups
@@ -70,15 +79,17 @@ class ConvND(Function):
         return y.transpose(1, 0, 2).reshape((x.shape[0], *self.out, w.shape[-1]))
 
     def backward(self, gy):
-        g, kernel = self.groups, self.w.shape[:-2]
-        gy_g = gy.reshape(-1, g, gy.shape[-1] // g).transpose(1, 0, 2)  # (G, M, Og)
+        xp = get_array_module(gy)
+        g, kernel, rank = self.groups, self.w.shape[:-2], self.w.ndim - 2
+        gy_g = xp.ascontiguousarray(gy.reshape(-1, g, gy.shape[-1] // g).transpose(1, 0, 2))  # (G, M, Og)
         gx = gw = None
         if self.needs_input_grad[0]:
-            gcols = gy_g @ self._grouped_w(self.w).transpose(0, 2, 1)  # (G, M, K*Cg)
             cg = self.w.shape[-2]
-            gcols = gcols.reshape(g, -1, math.prod(kernel), cg).transpose(1, 2, 0, 3)
-            gcols = gcols.reshape((gy.shape[0], *self.out, *kernel, g * cg))
-            gx = col2im_nd(gcols, self.x.shape, self.stride, self.padding, self.dilation)
+            gcols = (gy_g @ self._grouped_w(self.w).transpose(0, 2, 1)).reshape((-1, *self.out, *kernel, cg))
+            n, spatial = self.x.shape[0], self.x.shape[1:-1]
+            gxg = col2im_nd(gcols, (g * n, *spatial, cg), self.stride, self.padding, self.dilation)
+            gxg = gxg.reshape((g, n, *spatial, cg)).transpose((1,) + tuple(range(2, rank + 2)) + (0, rank + 2))
+            gx = gxg.reshape(self.x.shape)
         if self.needs_input_grad[1]:
             gw_g = self._grouped_cols(self.x, kernel).transpose(0, 2, 1) @ gy_g  # (G, K*Cg, Og)
             gw = gw_g.transpose(1, 0, 2).reshape(self.w.shape)
