@@ -29,3 +29,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/deepcore bench models --device cpu --compare torch
+
+# Every kernels/*.cu kernel emulated on the CPU: parity, AddressSanitizer and ThreadSanitizer
+# (tests/cudaemu, marker cudaemu). One kernel family: make test-kernels PYTEST_ARGS="-k conv".
+.PHONY: test-kernels
+test-kernels: $(STAMP)
+	$(PYTHON) -m pytest -q -m cudaemu $(PYTEST_ARGS)
