@@ -45,7 +45,10 @@ class ReLU(_Elementwise):
 
 
 class LeakyReLU(_Elementwise):
+    """x where x > 0, else negative_slope * x (Keras 2's ``alpha`` is accepted, as Keras 3 does)."""
+
     def __init__(self, negative_slope=0.3, **kwargs):
+        negative_slope = kwargs.pop("alpha", negative_slope)
         super().__init__(**kwargs)
         self.negative_slope = number(self.describe(), "negative_slope", negative_slope, 0.0)
 

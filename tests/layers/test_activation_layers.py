@@ -32,6 +32,7 @@ def test_relu_layer_matches_keras_formula():
     expected = np.where(x > 0.5, np.minimum(x, 2.0), 0.1 * (x - 0.5))
     np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(layers.LeakyReLU()(x).numpy(), np.where(x > 0, x, 0.3 * x), rtol=1e-6)
+    np.testing.assert_allclose(layers.LeakyReLU(alpha=0.1)(x).numpy(), np.where(x > 0, x, 0.1 * x), rtol=1e-6)
 
 
 def test_prelu_shared_axes_weight_shape_and_value():
