@@ -21,6 +21,7 @@ rng = np.random.default_rng(11)
     (layers.Maxout, {"num_units": 2}, (2, 3, 6), (2, 3, 2), 0),
     (layers.RBF, {"units": 4, "gamma": 0.5}, (3, 5), (3, 4), 1),
     (layers.Activation, {"activation": "gelu"}, (2, 3), (2, 3), 0),
+    (layers.Activation, {"activation": "crelu"}, (2, 3), (2, 6), 0),
 ])
 def test_activation_layer_harness(cls, kwargs, in_shape, out_shape, n_weights):
     run_layer_test(cls, kwargs, in_shape, out_shape, n_weights)
