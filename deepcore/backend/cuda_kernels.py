@@ -1,8 +1,424 @@
-"""CUDA kernels (``kernels/*.cu`` through ``cupy.RawModule``).
+"""CUDA kernels (``kernels/*.cu`` through ``cupy.RawModule``) with the reference signatures.
 
-Empty for now: the GPU runs the generic ``xp`` reference until the
-hand-written kernels land (see the GPU-kernels issue).
+``KERNELS`` maps each name of ``reference.KERNEL_NAMES`` (and the fused
+extras of ``cuda_fused_reference``) to a wrapper that computes the launch
+configuration from the shapes and runs the CUDA kernel. A wrapper runs the
+reference instead, logged under ``DEEPCORE_DEBUG=1``, when an input is not
+float32 (float64 gradient checks), is empty, has a layout the kernel does not
+cover (e.g. a bias that is not one value per channel), or when its ``.cu`` did
+not compile (``cuda_modules`` has already warned). Shapes whose buffers would
+overflow the kernels' int32 indices raise ``ValueError``.
+
+Convolution is im2col/col2im kernels around cuBLAS GEMMs (``cupy.matmul``),
+the batch split into chunks so the column buffer stays below
+``COLS_BUFFER_ELEMENTS``; a 1x1, stride-1, unpadded convolution skips
+im2col. An implicit-GEMM kernel (shared-memory tiles, no column buffer) is the
+alternative; which is faster on ResNet shapes is still to be measured on a GPU
+(``benchmarks/gpu_check.py``), so the simpler one is here.
 """
 from __future__ import annotations
 
-KERNELS = {}
+import functools
+import math
+
+import numpy as np
+
+from . import cuda_fused_reference as fused_reference
+from . import reference
+from .kernel_table import KERNEL_NAMES
+from .cuda_modules import (INDEX_LIMIT, check_index_range, device_pointer, ints, kernel_function, launch, load_module,
+                           log)
+
+COLS_BUFFER_ELEMENTS = 2**26  # 256 MiB of float32 im2col columns per chunk of the batch
+BATCHNORM_BLOCK = (32, 8)  # (kChannelsPerBlock, kRowsPerBlock) of kernels/batchnorm.cu
+BATCHNORM_ROWS_PER_THREAD = 16  # rows each thread of the partial reductions folds before the tree
+BATCHNORM_MAX_PARTIALS = 512  # partial results per channel (gridDim.y of the partial reductions)
+
+
+def _fallback_reason(family, arrays):
+    """Why this call must run the reference (None when the CUDA kernel can run)."""
+    import cupy
+    if not all(isinstance(a, cupy.ndarray) for a in arrays):
+        return "an input is not a CuPy array"
+    if any(a.dtype.kind == "f" and a.dtype != np.float32 for a in arrays):
+        return "not float32"
+    if any(a.size == 0 for a in arrays):
+        return "empty input"
+    if load_module(family) is None:
+        return f"kernels/{family}.cu did not compile"
+    return None
+
+
+def cuda_kernel(family, reference_function, supported=lambda *args: True):
+    """Run the CUDA wrapper, or ``reference_function`` when ``_fallback_reason`` or ``supported`` says so."""
+    def decorate(wrapper):
+        @functools.wraps(wrapper)
+        def run(*args, **kwargs):
+            arrays = [a for a in args if hasattr(a, "dtype") and hasattr(a, "shape")]
+            reason = _fallback_reason(family, arrays) or (None if supported(*args) else "layout not covered")
+            if reason:
+                log.debug("%s -> reference (%s)", wrapper.__name__, reason)
+                return reference_function(*args, **kwargs)
+            return wrapper(*args, **kwargs)
+        run.reference = reference_function
+        return run
+    return decorate
+
+
+def _contiguous(*arrays):
+    import cupy
+    return tuple(cupy.ascontiguousarray(a) for a in arrays)
+
+
+def _empty(shape, dtype=np.float32):
+    import cupy
+    return cupy.empty(shape, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------------- convolution
+
+class ConvGeometry:
+    """Output size, kernel arguments and batch chunks of one NHWC convolution."""
+
+    def __init__(self, kernel, x_shape, w_shape, stride, padding, dilation):
+        self.batch, self.height, self.width, self.channels = x_shape
+        self.kernel_h, self.kernel_w, _, self.out_channels = w_shape
+        (self.pad_top, pad_bottom), (self.pad_left, pad_right) = padding
+        self.stride, self.dilation = stride, dilation
+        self.out_h = reference.conv_output_size(self.height, self.kernel_h, stride[0], self.pad_top, pad_bottom,
+                                                dilation[0])
+        self.out_w = reference.conv_output_size(self.width, self.kernel_w, stride[1], self.pad_left, pad_right,
+                                                dilation[1])
+        self.row_length = self.kernel_h * self.kernel_w * self.channels
+        self.identity = ((self.kernel_h, self.kernel_w) == (1, 1) and tuple(stride) == (1, 1)
+                         and not (self.pad_top or pad_bottom or self.pad_left or pad_right))  # cols == x
+        cols_per_image = self.out_h * self.out_w * self.row_length
+        check_index_range(kernel, math.prod(x_shape), self.batch * self.out_h * self.out_w * self.out_channels,
+                          cols_per_image)
+        self.chunk = max(1, min(self.batch, min(COLS_BUFFER_ELEMENTS, INDEX_LIMIT - 1) // cols_per_image))
+
+    def chunks(self):
+        for start in range(0, self.batch, self.chunk):
+            yield start, min(start + self.chunk, self.batch)
+
+    def kernel_args(self, batch):
+        return ints(batch, self.height, self.width, self.channels, self.kernel_h, self.kernel_w, self.out_h,
+                    self.out_w, *self.stride, self.pad_top, self.pad_left, *self.dilation)
+
+    def im2col(self, x):
+        """(batch, H, W, C) contiguous -> (batch*out_h*out_w, kh*kw*C) columns (a view when ``identity``)."""
+        if self.identity:
+            return x.reshape(-1, self.row_length)
+        cols = _empty((x.shape[0] * self.out_h * self.out_w, self.row_length))
+        launch("conv", "im2col_nhwc", cols.size, (x, cols, *self.kernel_args(x.shape[0])))
+        return cols
+
+
+@cuda_kernel("conv", reference.conv2d_forward)
+def conv2d_forward(x, w, stride, padding, dilation):
+    import cupy
+    x, w = _contiguous(x, w)
+    g = ConvGeometry("conv2d_forward", x.shape, w.shape, stride, padding, dilation)
+    weights = w.reshape(g.row_length, g.out_channels)
+    y = _empty((g.batch, g.out_h, g.out_w, g.out_channels))
+    for start, stop in g.chunks():
+        cupy.matmul(g.im2col(x[start:stop]), weights, out=y[start:stop].reshape(-1, g.out_channels))
+    return y
+
+
+@cuda_kernel("conv", reference.conv2d_backward_data)
+def conv2d_backward_data(gy, w, x_shape, stride, padding, dilation):
+    import cupy
+    gy, w = _contiguous(gy, w)
+    g = ConvGeometry("conv2d_backward_data", x_shape, w.shape, stride, padding, dilation)
+    weights_t = w.reshape(g.row_length, g.out_channels).T
+    gx = _empty(tuple(x_shape))
+    for start, stop in g.chunks():
+        rows = gy[start:stop].reshape(-1, g.out_channels)
+        if g.identity:
+            cupy.matmul(rows, weights_t, out=gx[start:stop].reshape(-1, g.row_length))
+            continue
+        gcols = cupy.matmul(rows, weights_t)
+        launch("conv", "col2im_nhwc", (stop - start) * g.height * g.width * g.channels,
+               (gcols, gx[start:stop], *g.kernel_args(stop - start)))
+    return gx
+
+
+@cuda_kernel("conv", reference.conv2d_backward_filter)
+def conv2d_backward_filter(x, gy, w_shape, stride, padding, dilation):
+    import cupy
+    x, gy = _contiguous(x, gy)
+    g = ConvGeometry("conv2d_backward_filter", x.shape, w_shape, stride, padding, dilation)
+    gw = cupy.zeros((g.row_length, g.out_channels), dtype=np.float32)
+    for start, stop in g.chunks():
+        gw += cupy.matmul(g.im2col(x[start:stop]).T, gy[start:stop].reshape(-1, g.out_channels))
+    return gw.reshape(tuple(w_shape))
+
+
+def _is_channel_bias(x, bias, *rest):
+    return bias.shape == (x.shape[-1],)
+
+
+@cuda_kernel("conv", fused_reference.conv2d_bias_relu_forward,
+             supported=lambda x, w, bias, *rest: bias.shape == (w.shape[-1],))
+def conv2d_bias_relu_forward(x, w, bias, stride, padding, dilation, relu=True):
+    """The convolution's GEMM output gets bias (+ReLU) in place: one extra read and write, no new buffer."""
+    y = conv2d_forward(x, w, stride, padding, dilation)
+    return _bias_relu(y, bias, relu, out=y)
+
+
+# ---------------------------------------------------------------------------------------------- pooling
+
+def _pool_args(kernel, x_shape, pool, stride, padding):
+    n, h, w, c = x_shape
+    (top, bottom), (left, right) = padding
+    out_h = reference.conv_output_size(h, pool[0], stride[0], top, bottom)
+    out_w = reference.conv_output_size(w, pool[1], stride[1], left, right)
+    check_index_range(kernel, n * h * w * c, n * out_h * out_w * c)
+    return (n, out_h, out_w, c), ints(n, h, w, c, out_h, out_w, *pool, *stride, top, left)
+
+
+@cuda_kernel("pooling", reference.maxpool2d_forward)
+def maxpool2d_forward(x, pool, stride, padding):
+    (x,) = _contiguous(x)
+    y_shape, args = _pool_args("maxpool2d_forward", x.shape, pool, stride, padding)
+    y, argmax = _empty(y_shape), _empty(y_shape, np.int32)
+    launch("pooling", "maxpool2d_forward_nhwc", y.size, (x, y, argmax, *args))
+    return y, argmax
+
+
+@cuda_kernel("pooling", reference.maxpool2d_backward)
+def maxpool2d_backward(gy, argmax, x_shape, pool, stride, padding):
+    gy, argmax = _contiguous(gy, argmax.astype(np.int32, copy=False))
+    _, args = _pool_args("maxpool2d_backward", x_shape, pool, stride, padding)
+    gx = _empty(tuple(x_shape))
+    launch("pooling", "maxpool2d_backward_nhwc", gx.size, (gy, argmax, gx, *args))
+    return gx
+
+
+@cuda_kernel("pooling", reference.avgpool2d_forward)
+def avgpool2d_forward(x, pool, stride, padding):
+    (x,) = _contiguous(x)
+    y_shape, args = _pool_args("avgpool2d_forward", x.shape, pool, stride, padding)
+    y = _empty(y_shape)
+    launch("pooling", "avgpool2d_forward_nhwc", y.size, (x, y, *args))
+    return y
+
+
+@cuda_kernel("pooling", reference.avgpool2d_backward)
+def avgpool2d_backward(gy, x_shape, pool, stride, padding):
+    (gy,) = _contiguous(gy)
+    _, args = _pool_args("avgpool2d_backward", x_shape, pool, stride, padding)
+    gx = _empty(tuple(x_shape))
+    launch("pooling", "avgpool2d_backward_nhwc", gx.size, (gy, gx, *args))
+    return gx
+
+
+# ---------------------------------------------------------------------------------------------- batch norm
+
+def _partial_grid(rows, channels):
+    """Grid of the two-stage per-channel reductions: (channel blocks, partial rows)."""
+    partial_rows = min(math.ceil(rows / (BATCHNORM_BLOCK[1] * BATCHNORM_ROWS_PER_THREAD)), BATCHNORM_MAX_PARTIALS)
+    return (math.ceil(channels / BATCHNORM_BLOCK[0]), max(1, partial_rows))
+
+
+def _per_channel(x, *vectors):
+    return all(v.shape == (x.shape[-1],) for v in vectors)
+
+
+def _batchnorm_train(x, gamma, beta, epsilon, fuse_relu):
+    x, gamma, beta = _contiguous(x, gamma, beta)
+    channels = x.shape[-1]
+    rows = x.size // channels
+    check_index_range("batchnorm_forward_train", x.size)
+    grid = _partial_grid(rows, channels)
+    partial = _empty((3, grid[1], channels))
+    kernel_function("batchnorm", "batchnorm_partial_moments")(grid, BATCHNORM_BLOCK,
+                                                              (x, partial, *ints(rows, channels)))
+    mean, variance, inv_std = (_empty((channels,)) for _ in range(3))
+    launch("batchnorm", "batchnorm_finalize_moments", channels,
+           (partial, *ints(grid[1], channels), np.float32(epsilon), mean, variance, inv_std), per_warp=True)
+    y = _empty(x.shape)
+    launch("batchnorm", "batchnorm_normalize", x.size,
+           (x, mean, inv_std, gamma, beta, y, *ints(x.size, channels, fuse_relu)))
+    return y, mean, variance, inv_std
+
+
+def _batchnorm_backward(gy, relu_output, x, gamma, mean, inv_std):
+    fuse_relu = relu_output is not None
+    gy, x, gamma, mean, inv_std = _contiguous(gy, x, gamma, mean, inv_std)
+    (relu_output,) = _contiguous(relu_output) if fuse_relu else (gy,)  # unread when not fused
+    channels = x.shape[-1]
+    rows = x.size // channels
+    check_index_range("batchnorm_backward", x.size)
+    grid = _partial_grid(rows, channels)
+    partial = _empty((2, grid[1], channels))
+    kernel_function("batchnorm", "batchnorm_backward_partial_sums")(
+        grid, BATCHNORM_BLOCK, (gy, x, relu_output, *ints(fuse_relu), mean, inv_std, partial, *ints(rows, channels)))
+    ggamma, gbeta = _empty((channels,)), _empty((channels,))
+    launch("batchnorm", "batchnorm_backward_finalize", channels, (partial, *ints(grid[1], channels), ggamma, gbeta),
+           per_warp=True)
+    gx = _empty(x.shape)
+    launch("batchnorm", "batchnorm_backward_data", x.size,
+           (gy, x, relu_output, *ints(fuse_relu), mean, inv_std, gamma, ggamma, gbeta, gx,
+            *ints(x.size, channels, rows)))
+    return gx, ggamma, gbeta
+
+
+@cuda_kernel("batchnorm", reference.batchnorm_forward_train,
+             supported=lambda x, gamma, beta, eps: _per_channel(x, gamma, beta))
+def batchnorm_forward_train(x, gamma, beta, epsilon):
+    return _batchnorm_train(x, gamma, beta, epsilon, fuse_relu=0)
+
+
+@cuda_kernel("batchnorm", fused_reference.batchnorm_relu_forward_train,
+             supported=lambda x, gamma, beta, eps: _per_channel(x, gamma, beta))
+def batchnorm_relu_forward_train(x, gamma, beta, epsilon):
+    return _batchnorm_train(x, gamma, beta, epsilon, fuse_relu=1)
+
+
+@cuda_kernel("batchnorm", reference.batchnorm_forward_infer,
+             supported=lambda x, gamma, beta, mean, variance, eps: _per_channel(x, gamma, beta, mean, variance))
+def batchnorm_forward_infer(x, gamma, beta, mean, variance, epsilon):
+    x, gamma, beta, mean, variance = _contiguous(x, gamma, beta, mean, variance)
+    check_index_range("batchnorm_forward_infer", x.size)
+    y = _empty(x.shape)
+    launch("batchnorm", "batchnorm_forward_infer_nhwc", x.size,
+           (x, gamma, beta, mean, variance, np.float32(epsilon), y, *ints(x.size, x.shape[-1])))
+    return y
+
+
+@cuda_kernel("batchnorm", reference.batchnorm_backward,
+             supported=lambda gy, x, gamma, mean, inv_std: gy.shape == x.shape
+             and _per_channel(x, gamma, mean, inv_std))
+def batchnorm_backward(gy, x, gamma, mean, inv_std):
+    return _batchnorm_backward(gy, None, x, gamma, mean, inv_std)
+
+
+@cuda_kernel("batchnorm", fused_reference.batchnorm_relu_backward,
+             supported=lambda gy, y, x, gamma, mean, inv_std: gy.shape == y.shape == x.shape
+             and _per_channel(x, gamma, mean, inv_std))
+def batchnorm_relu_backward(gy, y, x, gamma, mean, inv_std):
+    return _batchnorm_backward(gy, y, x, gamma, mean, inv_std)
+
+
+# ---------------------------------------------------------------------------------------------- activations
+
+def _bias_relu(x, bias, relu, out=None):
+    x, bias = _contiguous(x, bias)
+    check_index_range("bias_relu_forward", x.size)
+    y = _empty(x.shape) if out is None else out
+    launch("activation", "bias_relu_forward_nhwc", x.size, (x, bias, y, *ints(x.size, x.shape[-1], relu)))
+    return y
+
+
+@cuda_kernel("activation", reference.bias_relu_forward, supported=_is_channel_bias)
+def bias_relu_forward(x, bias):
+    return _bias_relu(x, bias, relu=True)
+
+
+@cuda_kernel("activation", reference.relu_backward, supported=lambda gy, y: gy.shape == y.shape)
+def relu_backward(gy, y):
+    gy, y = _contiguous(gy, y)
+    check_index_range("relu_backward", gy.size)
+    gx = _empty(gy.shape)
+    launch("activation", "relu_backward_flat", gx.size, (gy, y, gx, *ints(gx.size)))
+    return gx
+
+
+# ---------------------------------------------------------------------------------------------- softmax
+
+@cuda_kernel("softmax", reference.softmax_cross_entropy_forward,
+             supported=lambda logits, labels: logits.ndim == 2 and labels.shape == logits.shape[:1])
+def softmax_cross_entropy_forward(logits, labels):
+    """Labels outside [0, classes) give a NaN loss (the reference raises or wraps, depending on xp)."""
+    logits, labels = _contiguous(logits, labels.astype(np.int32, copy=False))
+    check_index_range("softmax_cross_entropy_forward", logits.size)
+    rows, classes = logits.shape
+    loss, probabilities = _empty((rows,)), _empty(logits.shape)
+    launch("softmax", "softmax_cross_entropy_forward_rows", rows,
+           (logits, labels, loss, probabilities, *ints(rows, classes)), per_warp=True)
+    return loss, probabilities
+
+
+@cuda_kernel("softmax", reference.softmax_cross_entropy_backward,
+             supported=lambda p, labels, g_loss: p.ndim == 2 and labels.shape == g_loss.shape == p.shape[:1])
+def softmax_cross_entropy_backward(probabilities, labels, g_loss):
+    probabilities, labels, g_loss = _contiguous(probabilities, labels.astype(np.int32, copy=False), g_loss)
+    check_index_range("softmax_cross_entropy_backward", probabilities.size)
+    grad = _empty(probabilities.shape)
+    launch("softmax", "softmax_cross_entropy_backward_rows", grad.size,
+           (probabilities, labels, g_loss, grad, *ints(*probabilities.shape)))
+    return grad
+
+
+# ---------------------------------------------------------------------------------------------- optimizers
+
+@functools.lru_cache(maxsize=256)
+def _pointer_table(pointers: tuple):
+    """A device array of the given device addresses (cached: weights and slots keep their addresses)."""
+    import cupy
+    return cupy.asarray(np.array(pointers, dtype=np.uint64))
+
+
+@functools.lru_cache(maxsize=64)
+def _offsets(sizes: tuple):
+    import cupy
+    return cupy.asarray(np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32))
+
+
+def _multi_tensor(family, reference_function):
+    """Like ``cuda_kernel``, for in-place updates over lists of tensors: (weights, grads, slots...) then scalars."""
+    def decorate(wrapper):
+        @functools.wraps(wrapper)
+        def run(*args):
+            lists = [list(a) for a in args if isinstance(a, (list, tuple))]
+            shapes = [[a.shape for a in group] for group in lists]
+            if any(group != shapes[0] for group in shapes):
+                raise ValueError(f"{wrapper.__name__}: weights, gradients and slots must be lists of the same "
+                                 f"shapes in the same order, got {shapes}")
+            updated = [a for i, group in enumerate(lists) if i != 1 for a in group]  # all but the gradients
+            reason = _fallback_reason(family, [a for group in lists for a in group])
+            if reason is None and not all(a.flags.c_contiguous for a in updated):
+                reason = "a tensor updated in place is not contiguous"
+            if reason:
+                log.debug("%s -> reference (%s)", wrapper.__name__, reason)
+                return reference_function(*args)
+            check_index_range(wrapper.__name__, sum(a.size for a in lists[0]))
+            return wrapper(*lists, *args[len(lists):])
+        run.reference = reference_function
+        return run
+    return decorate
+
+
+def _tables(*lists):
+    """A device pointer table per list, then the offsets (prefix sums of the sizes), for a multi-tensor launch."""
+    tables = [_pointer_table(tuple(device_pointer(a) for a in group)) for group in lists]
+    return (*tables, _offsets(tuple(a.size for a in lists[0])))
+
+
+@_multi_tensor("optim", fused_reference.sgd_momentum_update)
+def sgd_momentum_update(weights, grads, velocities, learning_rate, momentum, nesterov=False):
+    """Keras SGD over every tensor in one launch; ``velocities`` unread when ``momentum == 0``."""
+    grads = list(_contiguous(*grads))  # freed after the call: CuPy's pool reuses it only after the launch
+    total = sum(a.size for a in weights)
+    launch("optim", "sgd_momentum_update_multi", total,
+           (*_tables(weights, grads, velocities), *ints(len(weights)), np.float32(learning_rate),
+            np.float32(momentum), *ints(bool(nesterov))))
+
+
+@_multi_tensor("optim", fused_reference.adam_update)
+def adam_update(weights, grads, firsts, seconds, step_size, beta_1, beta_2, epsilon):
+    """Adam over every tensor in one launch; ``step_size`` from ``cuda_fused_reference.adam_step_size``."""
+    grads = list(_contiguous(*grads))
+    total = sum(a.size for a in weights)
+    launch("optim", "adam_update_multi", total,
+           (*_tables(weights, grads, firsts, seconds), *ints(len(weights)),
+            *(np.float32(value) for value in (step_size, beta_1, beta_2, epsilon))))
+
+
+KERNELS = {name: globals()[name] for name in KERNEL_NAMES}
+KERNELS.update(conv2d_bias_relu_forward=conv2d_bias_relu_forward,  # the fused extras (cuda_fused_reference)
+               batchnorm_relu_forward_train=batchnorm_relu_forward_train,
+               batchnorm_relu_backward=batchnorm_relu_backward,
+               sgd_momentum_update=sgd_momentum_update, adam_update=adam_update)
