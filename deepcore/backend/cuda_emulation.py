@@ -214,6 +214,11 @@ def _compile(target: Path, source: Path, flags: list[str], what: str) -> None:
         partial.unlink(missing_ok=True)
         raise CudaEmulationError(f"{what} does not compile for CUDA emulation:\n{result.stderr[-6000:]}")
     os.replace(partial, target)
+    # Older builds of the same file and mode are stale: keep the cache to one per (file, mode).
+    stem, mode, _ = target.stem.rsplit("-", 2)
+    for old in target.parent.glob(f"{stem}-{mode}-*"):
+        if old.suffix != ".tmp" and not old.name.startswith(target.stem):
+            old.unlink(missing_ok=True)
 
 
 def _cached(stem: str, mode: str, suffix: str, parts: list[str], files: list[Path]) -> Path:
@@ -248,7 +253,9 @@ def build_library(source_path, mode: str | None = None) -> Path:
     flags = [*_COMMON_FLAGS, *_MODE_FLAGS[mode], f"-I{emulation_directory()}", "-shared", str(runtime)]
     inputs = {source_path}
     _local_includes(source_path, inputs)
-    library = _cached(source_path.stem, mode, ".so", [*flags, launcher],
+    # Keyed by content, not folder: a copy of the same source elsewhere (another checkout, a
+    # test's temporary folder) reuses the library; its reports then name the first copy's path.
+    library = _cached(source_path.stem, mode, ".so", [*flags, launcher.replace(str(source_path), source_path.name)],
                       [*sorted(inputs), emulation_directory() / "cuda_cpu.h"])
     if not library.exists():
         launcher_path = library.with_suffix(".cpp")
