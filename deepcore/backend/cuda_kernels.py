@@ -7,7 +7,8 @@ reference instead, logged under ``DEEPCORE_DEBUG=1``, when an input is not
 float32 (float64 gradient checks), is empty, has a layout the kernel does not
 cover (e.g. a bias that is not one value per channel), or when its ``.cu`` did
 not compile (``cuda_modules`` has already warned). Shapes whose buffers would
-overflow the kernels' int32 indices raise ``ValueError``.
+overflow the kernels' int32 indices raise ``ValueError``. The optimizer
+updates live in ``cuda_optim``.
 
 Convolution is im2col/col2im kernels around cuBLAS GEMMs (``cupy.matmul``),
 the batch split into chunks so the column buffer stays below
@@ -18,61 +19,21 @@ alternative; which is faster on ResNet shapes is still to be measured on a GPU
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 
 from . import cuda_fused_reference as fused_reference
 from . import reference
+from .cuda_modules import (INDEX_LIMIT, check_index_range, contiguous, cuda_kernel, empty, ints, kernel_function,
+                           launch)
+from .cuda_optim import adam_update, sgd_momentum_update
 from .kernel_table import KERNEL_NAMES
-from .cuda_modules import (INDEX_LIMIT, check_index_range, device_pointer, ints, kernel_function, launch, load_module,
-                           log)
 
 COLS_BUFFER_ELEMENTS = 2**26  # 256 MiB of float32 im2col columns per chunk of the batch
 BATCHNORM_BLOCK = (32, 8)  # (kChannelsPerBlock, kRowsPerBlock) of kernels/batchnorm.cu
 BATCHNORM_ROWS_PER_THREAD = 16  # rows each thread of the partial reductions folds before the tree
 BATCHNORM_MAX_PARTIALS = 512  # partial results per channel (gridDim.y of the partial reductions)
-
-
-def _fallback_reason(family, arrays):
-    """Why this call must run the reference (None when the CUDA kernel can run)."""
-    import cupy
-    if not all(isinstance(a, cupy.ndarray) for a in arrays):
-        return "an input is not a CuPy array"
-    if any(a.dtype.kind == "f" and a.dtype != np.float32 for a in arrays):
-        return "not float32"
-    if any(a.size == 0 for a in arrays):
-        return "empty input"
-    if load_module(family) is None:
-        return f"kernels/{family}.cu did not compile"
-    return None
-
-
-def cuda_kernel(family, reference_function, supported=lambda *args: True):
-    """Run the CUDA wrapper, or ``reference_function`` when ``_fallback_reason`` or ``supported`` says so."""
-    def decorate(wrapper):
-        @functools.wraps(wrapper)
-        def run(*args, **kwargs):
-            arrays = [a for a in args if hasattr(a, "dtype") and hasattr(a, "shape")]
-            reason = _fallback_reason(family, arrays) or (None if supported(*args) else "layout not covered")
-            if reason:
-                log.debug("%s -> reference (%s)", wrapper.__name__, reason)
-                return reference_function(*args, **kwargs)
-            return wrapper(*args, **kwargs)
-        run.reference = reference_function
-        return run
-    return decorate
-
-
-def _contiguous(*arrays):
-    import cupy
-    return tuple(cupy.ascontiguousarray(a) for a in arrays)
-
-
-def _empty(shape, dtype=np.float32):
-    import cupy
-    return cupy.empty(shape, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------------------------- convolution
@@ -109,7 +70,7 @@ class ConvGeometry:
         """(batch, H, W, C) contiguous -> (batch*out_h*out_w, kh*kw*C) columns (a view when ``identity``)."""
         if self.identity:
             return x.reshape(-1, self.row_length)
-        cols = _empty((x.shape[0] * self.out_h * self.out_w, self.row_length))
+        cols = empty((x.shape[0] * self.out_h * self.out_w, self.row_length))
         launch("conv", "im2col_nhwc", cols.size, (x, cols, *self.kernel_args(x.shape[0])))
         return cols
 
@@ -117,10 +78,10 @@ class ConvGeometry:
 @cuda_kernel("conv", reference.conv2d_forward)
 def conv2d_forward(x, w, stride, padding, dilation):
     import cupy
-    x, w = _contiguous(x, w)
+    x, w = contiguous(x, w)
     g = ConvGeometry("conv2d_forward", x.shape, w.shape, stride, padding, dilation)
     weights = w.reshape(g.row_length, g.out_channels)
-    y = _empty((g.batch, g.out_h, g.out_w, g.out_channels))
+    y = empty((g.batch, g.out_h, g.out_w, g.out_channels))
     for start, stop in g.chunks():
         cupy.matmul(g.im2col(x[start:stop]), weights, out=y[start:stop].reshape(-1, g.out_channels))
     return y
@@ -129,10 +90,10 @@ def conv2d_forward(x, w, stride, padding, dilation):
 @cuda_kernel("conv", reference.conv2d_backward_data)
 def conv2d_backward_data(gy, w, x_shape, stride, padding, dilation):
     import cupy
-    gy, w = _contiguous(gy, w)
+    gy, w = contiguous(gy, w)
     g = ConvGeometry("conv2d_backward_data", x_shape, w.shape, stride, padding, dilation)
     weights_t = w.reshape(g.row_length, g.out_channels).T
-    gx = _empty(tuple(x_shape))
+    gx = empty(tuple(x_shape))
     for start, stop in g.chunks():
         rows = gy[start:stop].reshape(-1, g.out_channels)
         if g.identity:
@@ -147,7 +108,7 @@ def conv2d_backward_data(gy, w, x_shape, stride, padding, dilation):
 @cuda_kernel("conv", reference.conv2d_backward_filter)
 def conv2d_backward_filter(x, gy, w_shape, stride, padding, dilation):
     import cupy
-    x, gy = _contiguous(x, gy)
+    x, gy = contiguous(x, gy)
     g = ConvGeometry("conv2d_backward_filter", x.shape, w_shape, stride, padding, dilation)
     gw = cupy.zeros((g.row_length, g.out_channels), dtype=np.float32)
     for start, stop in g.chunks():
@@ -180,36 +141,36 @@ def _pool_args(kernel, x_shape, pool, stride, padding):
 
 @cuda_kernel("pooling", reference.maxpool2d_forward)
 def maxpool2d_forward(x, pool, stride, padding):
-    (x,) = _contiguous(x)
+    (x,) = contiguous(x)
     y_shape, args = _pool_args("maxpool2d_forward", x.shape, pool, stride, padding)
-    y, argmax = _empty(y_shape), _empty(y_shape, np.int32)
+    y, argmax = empty(y_shape), empty(y_shape, np.int32)
     launch("pooling", "maxpool2d_forward_nhwc", y.size, (x, y, argmax, *args))
     return y, argmax
 
 
 @cuda_kernel("pooling", reference.maxpool2d_backward)
 def maxpool2d_backward(gy, argmax, x_shape, pool, stride, padding):
-    gy, argmax = _contiguous(gy, argmax.astype(np.int32, copy=False))
+    gy, argmax = contiguous(gy, argmax.astype(np.int32, copy=False))
     _, args = _pool_args("maxpool2d_backward", x_shape, pool, stride, padding)
-    gx = _empty(tuple(x_shape))
+    gx = empty(tuple(x_shape))
     launch("pooling", "maxpool2d_backward_nhwc", gx.size, (gy, argmax, gx, *args))
     return gx
 
 
 @cuda_kernel("pooling", reference.avgpool2d_forward)
 def avgpool2d_forward(x, pool, stride, padding):
-    (x,) = _contiguous(x)
+    (x,) = contiguous(x)
     y_shape, args = _pool_args("avgpool2d_forward", x.shape, pool, stride, padding)
-    y = _empty(y_shape)
+    y = empty(y_shape)
     launch("pooling", "avgpool2d_forward_nhwc", y.size, (x, y, *args))
     return y
 
 
 @cuda_kernel("pooling", reference.avgpool2d_backward)
 def avgpool2d_backward(gy, x_shape, pool, stride, padding):
-    (gy,) = _contiguous(gy)
+    (gy,) = contiguous(gy)
     _, args = _pool_args("avgpool2d_backward", x_shape, pool, stride, padding)
-    gx = _empty(tuple(x_shape))
+    gx = empty(tuple(x_shape))
     launch("pooling", "avgpool2d_backward_nhwc", gx.size, (gy, gx, *args))
     return gx
 
@@ -227,18 +188,18 @@ def _per_channel(x, *vectors):
 
 
 def _batchnorm_train(x, gamma, beta, epsilon, fuse_relu):
-    x, gamma, beta = _contiguous(x, gamma, beta)
+    x, gamma, beta = contiguous(x, gamma, beta)
     channels = x.shape[-1]
     rows = x.size // channels
     check_index_range("batchnorm_forward_train", x.size)
     grid = _partial_grid(rows, channels)
-    partial = _empty((3, grid[1], channels))
+    partial = empty((3, grid[1], channels))
     kernel_function("batchnorm", "batchnorm_partial_moments")(grid, BATCHNORM_BLOCK,
                                                               (x, partial, *ints(rows, channels)))
-    mean, variance, inv_std = (_empty((channels,)) for _ in range(3))
+    mean, variance, inv_std = (empty((channels,)) for _ in range(3))
     launch("batchnorm", "batchnorm_finalize_moments", channels,
            (partial, *ints(grid[1], channels), np.float32(epsilon), mean, variance, inv_std), per_warp=True)
-    y = _empty(x.shape)
+    y = empty(x.shape)
     launch("batchnorm", "batchnorm_normalize", x.size,
            (x, mean, inv_std, gamma, beta, y, *ints(x.size, channels, fuse_relu)))
     return y, mean, variance, inv_std
@@ -246,19 +207,19 @@ def _batchnorm_train(x, gamma, beta, epsilon, fuse_relu):
 
 def _batchnorm_backward(gy, relu_output, x, gamma, mean, inv_std):
     fuse_relu = relu_output is not None
-    gy, x, gamma, mean, inv_std = _contiguous(gy, x, gamma, mean, inv_std)
-    (relu_output,) = _contiguous(relu_output) if fuse_relu else (gy,)  # unread when not fused
+    gy, x, gamma, mean, inv_std = contiguous(gy, x, gamma, mean, inv_std)
+    (relu_output,) = contiguous(relu_output) if fuse_relu else (gy,)  # unread when not fused
     channels = x.shape[-1]
     rows = x.size // channels
     check_index_range("batchnorm_backward", x.size)
     grid = _partial_grid(rows, channels)
-    partial = _empty((2, grid[1], channels))
+    partial = empty((2, grid[1], channels))
     kernel_function("batchnorm", "batchnorm_backward_partial_sums")(
         grid, BATCHNORM_BLOCK, (gy, x, relu_output, *ints(fuse_relu), mean, inv_std, partial, *ints(rows, channels)))
-    ggamma, gbeta = _empty((channels,)), _empty((channels,))
+    ggamma, gbeta = empty((channels,)), empty((channels,))
     launch("batchnorm", "batchnorm_backward_finalize", channels, (partial, *ints(grid[1], channels), ggamma, gbeta),
            per_warp=True)
-    gx = _empty(x.shape)
+    gx = empty(x.shape)
     launch("batchnorm", "batchnorm_backward_data", x.size,
            (gy, x, relu_output, *ints(fuse_relu), mean, inv_std, gamma, ggamma, gbeta, gx,
             *ints(x.size, channels, rows)))
@@ -280,9 +241,9 @@ def batchnorm_relu_forward_train(x, gamma, beta, epsilon):
 @cuda_kernel("batchnorm", reference.batchnorm_forward_infer,
              supported=lambda x, gamma, beta, mean, variance, eps: _per_channel(x, gamma, beta, mean, variance))
 def batchnorm_forward_infer(x, gamma, beta, mean, variance, epsilon):
-    x, gamma, beta, mean, variance = _contiguous(x, gamma, beta, mean, variance)
+    x, gamma, beta, mean, variance = contiguous(x, gamma, beta, mean, variance)
     check_index_range("batchnorm_forward_infer", x.size)
-    y = _empty(x.shape)
+    y = empty(x.shape)
     launch("batchnorm", "batchnorm_forward_infer_nhwc", x.size,
            (x, gamma, beta, mean, variance, np.float32(epsilon), y, *ints(x.size, x.shape[-1])))
     return y
@@ -305,9 +266,9 @@ def batchnorm_relu_backward(gy, y, x, gamma, mean, inv_std):
 # ---------------------------------------------------------------------------------------------- activations
 
 def _bias_relu(x, bias, relu, out=None):
-    x, bias = _contiguous(x, bias)
+    x, bias = contiguous(x, bias)
     check_index_range("bias_relu_forward", x.size)
-    y = _empty(x.shape) if out is None else out
+    y = empty(x.shape) if out is None else out
     launch("activation", "bias_relu_forward_nhwc", x.size, (x, bias, y, *ints(x.size, x.shape[-1], relu)))
     return y
 
@@ -319,9 +280,9 @@ def bias_relu_forward(x, bias):
 
 @cuda_kernel("activation", reference.relu_backward, supported=lambda gy, y: gy.shape == y.shape)
 def relu_backward(gy, y):
-    gy, y = _contiguous(gy, y)
+    gy, y = contiguous(gy, y)
     check_index_range("relu_backward", gy.size)
-    gx = _empty(gy.shape)
+    gx = empty(gy.shape)
     launch("activation", "relu_backward_flat", gx.size, (gy, y, gx, *ints(gx.size)))
     return gx
 
@@ -332,10 +293,10 @@ def relu_backward(gy, y):
              supported=lambda logits, labels: logits.ndim == 2 and labels.shape == logits.shape[:1])
 def softmax_cross_entropy_forward(logits, labels):
     """Labels outside [0, classes) give a NaN loss (the reference raises or wraps, depending on xp)."""
-    logits, labels = _contiguous(logits, labels.astype(np.int32, copy=False))
+    logits, labels = contiguous(logits, labels.astype(np.int32, copy=False))
     check_index_range("softmax_cross_entropy_forward", logits.size)
     rows, classes = logits.shape
-    loss, probabilities = _empty((rows,)), _empty(logits.shape)
+    loss, probabilities = empty((rows,)), empty(logits.shape)
     launch("softmax", "softmax_cross_entropy_forward_rows", rows,
            (logits, labels, loss, probabilities, *ints(rows, classes)), per_warp=True)
     return loss, probabilities
@@ -344,77 +305,12 @@ def softmax_cross_entropy_forward(logits, labels):
 @cuda_kernel("softmax", reference.softmax_cross_entropy_backward,
              supported=lambda p, labels, g_loss: p.ndim == 2 and labels.shape == g_loss.shape == p.shape[:1])
 def softmax_cross_entropy_backward(probabilities, labels, g_loss):
-    probabilities, labels, g_loss = _contiguous(probabilities, labels.astype(np.int32, copy=False), g_loss)
+    probabilities, labels, g_loss = contiguous(probabilities, labels.astype(np.int32, copy=False), g_loss)
     check_index_range("softmax_cross_entropy_backward", probabilities.size)
-    grad = _empty(probabilities.shape)
+    grad = empty(probabilities.shape)
     launch("softmax", "softmax_cross_entropy_backward_rows", grad.size,
            (probabilities, labels, g_loss, grad, *ints(*probabilities.shape)))
     return grad
-
-
-# ---------------------------------------------------------------------------------------------- optimizers
-
-@functools.lru_cache(maxsize=256)
-def _pointer_table(pointers: tuple):
-    """A device array of the given device addresses (cached: weights and slots keep their addresses)."""
-    import cupy
-    return cupy.asarray(np.array(pointers, dtype=np.uint64))
-
-
-@functools.lru_cache(maxsize=64)
-def _offsets(sizes: tuple):
-    import cupy
-    return cupy.asarray(np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32))
-
-
-def _multi_tensor(family, reference_function):
-    """Like ``cuda_kernel``, for in-place updates over lists of tensors: (weights, grads, slots...) then scalars."""
-    def decorate(wrapper):
-        @functools.wraps(wrapper)
-        def run(*args):
-            lists = [list(a) for a in args if isinstance(a, (list, tuple))]
-            shapes = [[a.shape for a in group] for group in lists]
-            if any(group != shapes[0] for group in shapes):
-                raise ValueError(f"{wrapper.__name__}: weights, gradients and slots must be lists of the same "
-                                 f"shapes in the same order, got {shapes}")
-            updated = [a for i, group in enumerate(lists) if i != 1 for a in group]  # all but the gradients
-            reason = _fallback_reason(family, [a for group in lists for a in group])
-            if reason is None and not all(a.flags.c_contiguous for a in updated):
-                reason = "a tensor updated in place is not contiguous"
-            if reason:
-                log.debug("%s -> reference (%s)", wrapper.__name__, reason)
-                return reference_function(*args)
-            check_index_range(wrapper.__name__, sum(a.size for a in lists[0]))
-            return wrapper(*lists, *args[len(lists):])
-        run.reference = reference_function
-        return run
-    return decorate
-
-
-def _tables(*lists):
-    """A device pointer table per list, then the offsets (prefix sums of the sizes), for a multi-tensor launch."""
-    tables = [_pointer_table(tuple(device_pointer(a) for a in group)) for group in lists]
-    return (*tables, _offsets(tuple(a.size for a in lists[0])))
-
-
-@_multi_tensor("optim", fused_reference.sgd_momentum_update)
-def sgd_momentum_update(weights, grads, velocities, learning_rate, momentum, nesterov=False):
-    """Keras SGD over every tensor in one launch; ``velocities`` unread when ``momentum == 0``."""
-    grads = list(_contiguous(*grads))  # freed after the call: CuPy's pool reuses it only after the launch
-    total = sum(a.size for a in weights)
-    launch("optim", "sgd_momentum_update_multi", total,
-           (*_tables(weights, grads, velocities), *ints(len(weights)), np.float32(learning_rate),
-            np.float32(momentum), *ints(bool(nesterov))))
-
-
-@_multi_tensor("optim", fused_reference.adam_update)
-def adam_update(weights, grads, firsts, seconds, step_size, beta_1, beta_2, epsilon):
-    """Adam over every tensor in one launch; ``step_size`` from ``cuda_fused_reference.adam_step_size``."""
-    grads = list(_contiguous(*grads))
-    total = sum(a.size for a in weights)
-    launch("optim", "adam_update_multi", total,
-           (*_tables(weights, grads, firsts, seconds), *ints(len(weights)),
-            *(np.float32(value) for value in (step_size, beta_1, beta_2, epsilon))))
 
 
 KERNELS = {name: globals()[name] for name in KERNEL_NAMES}

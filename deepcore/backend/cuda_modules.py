@@ -10,7 +10,8 @@ Where the sources are, first match wins:
 
 A file that does not compile is reported once, with the NVRTC log, the options
 and the target architecture, as a ``RuntimeWarning`` naming its kernels; the
-wrappers in ``cuda_kernels`` then run the reference instead. Importing this
+wrappers (``cuda_kernel`` below, used by ``cuda_kernels`` and ``cuda_optim``)
+then run the reference instead. Importing this
 module never needs CuPy: it is imported inside the functions that launch.
 """
 from __future__ import annotations
@@ -127,3 +128,45 @@ def ints(*values) -> tuple:
 
 def device_pointer(array) -> int:
     return array.data.ptr
+
+
+# ---------------------------------------------------------------------------------------------- wrappers
+
+def fallback_reason(family, arrays):
+    """Why this call must run the reference (None when the CUDA kernel can run)."""
+    import cupy
+    if not all(isinstance(a, cupy.ndarray) for a in arrays):
+        return "an input is not a CuPy array"
+    if any(a.dtype.kind == "f" and a.dtype != np.float32 for a in arrays):
+        return "not float32"
+    if any(a.size == 0 for a in arrays):
+        return "empty input"
+    if load_module(family) is None:
+        return f"kernels/{family}.cu did not compile"
+    return None
+
+
+def cuda_kernel(family, reference_function, supported=lambda *args: True):
+    """Run the CUDA wrapper, or ``reference_function`` when ``fallback_reason`` or ``supported`` says so."""
+    def decorate(wrapper):
+        @functools.wraps(wrapper)
+        def run(*args, **kwargs):
+            arrays = [a for a in args if hasattr(a, "dtype") and hasattr(a, "shape")]
+            reason = fallback_reason(family, arrays) or (None if supported(*args) else "layout not covered")
+            if reason:
+                log.debug("%s -> reference (%s)", wrapper.__name__, reason)
+                return reference_function(*args, **kwargs)
+            return wrapper(*args, **kwargs)
+        run.reference = reference_function
+        return run
+    return decorate
+
+
+def contiguous(*arrays):
+    import cupy
+    return tuple(cupy.ascontiguousarray(a) for a in arrays)
+
+
+def empty(shape, dtype=np.float32):
+    import cupy
+    return cupy.empty(shape, dtype=dtype)

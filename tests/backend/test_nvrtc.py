@@ -5,7 +5,7 @@ through ctypes with the options ``cuda_modules`` uses at run time plus
 ``-arch=sm_XX -Xptxas -v`` so that ptxas reports registers and spills per
 kernel. Without the wheel the compile tests skip with a message. The source
 tests below need nothing: each ``__global__`` is ``extern "C"``, registered in
-``cuda_modules.CUDA_FUNCTIONS`` and launched from ``cuda_kernels.py``, and
+``cuda_modules.CUDA_FUNCTIONS`` and launched from a ``deepcore/backend/cuda_*.py`` wrapper, and
 carries the launch/layout/reference comment the style asks for.
 """
 import ctypes
@@ -99,9 +99,10 @@ def test_every_kernel_is_extern_c_registered_and_launched(source):
     assert all(extern for extern, _ in found), f"{source.name}: every __global__ must be extern \"C\""
     names = [name for _, name in found]
     assert names == list(cuda_modules.CUDA_FUNCTIONS[source.stem])
-    wrappers = Path(cuda_kernels.__file__).read_text()
+    backend = Path(cuda_modules.__file__).parent
+    wrappers = "".join(path.read_text() for path in backend.glob("cuda_*.py") if path.name != "cuda_modules.py")
     for name in names:
-        assert f'"{name}"' in wrappers, f"{name} is compiled but never launched from cuda_kernels.py"
+        assert f'"{name}"' in wrappers, f"{name} is compiled but never launched from deepcore/backend/cuda_*.py"
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.name)
