@@ -4,7 +4,7 @@
 """
 __version__ = "0.1.0"
 
-from . import activations, backend, callbacks, initializers, layers, losses, metrics, models, ops, optimizers
+from . import activations, applications, backend, callbacks, initializers, layers, losses, metrics, models, ops, optimizers
 from . import data, datasets, random, regularizers, saving, utils
 from .autograd import GradientTape, Tensor, grad_check, no_grad
 from .autograd.variable import Variable
