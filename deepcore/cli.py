@@ -1,4 +1,5 @@
-"""The ``deepcore`` command: ``deepcore info`` (versions, devices, kernels) and ``deepcore bench``."""
+"""The ``deepcore`` command: ``deepcore info`` (versions, devices, kernels), ``deepcore bench`` and
+``deepcore launch`` (data-parallel training under mpiexec)."""
 from __future__ import annotations
 
 import argparse
@@ -87,15 +88,20 @@ def _bench(argv: list) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="deepcore", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{info,bench}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{info,bench,launch}")
     info_parser = commands.add_parser("info", help="versions, devices, GPU probe and kernel paths")
     info_parser.add_argument("--json", action="store_true", help="print one JSON object")
     # add_help=False: `deepcore bench --help` reaches the bench CLI's own help.
     commands.add_parser("bench", add_help=False,
                         help="run benchmarks (arguments go to the bench CLI; try `deepcore bench --help`)")
+    commands.add_parser("launch", add_help=False,
+                        help="run a script on N processes with mpiexec (try `deepcore launch --help`)")
     args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
     if args.command == "bench":
         return _bench(rest)
+    if args.command == "launch":
+        from .distribute.launch import main as launch
+        return launch(rest)
     if rest:
         parser.error(f"unrecognized arguments for info: {' '.join(rest)}")
     info = collect_info()

@@ -68,8 +68,13 @@ class Tensor:
         return cast(self, dtype)
 
     # --- autograd ------------------------------------------------------------
-    def backward(self, grad=None):
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+    def backward(self, grad=None, on_leaf_grad=None):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        A leaf's gradient is stored as soon as the last op using it has run its backward (the last
+        layers' weights first), and then ``on_leaf_grad(leaf)`` is called if given: data-parallel
+        training starts reducing those gradients while backward goes on.
+        """
         if not self.requires_grad:
             raise RuntimeError("backward() called on a tensor that does not require grad")
         xp = get_array_module(self.data)
@@ -78,22 +83,26 @@ class Tensor:
                 raise ValueError(f"backward(): grad must be given for a non-scalar output of shape {self.shape}")
             grad = xp.ones_like(self.data)
         grads = {id(self): grad.data if isinstance(grad, Tensor) else grad}
-        for tensor in _reverse_topological(self):
+        order = _reverse_topological(self)
+        complete_after = _leaves_complete_after(order)
+        for index, tensor in enumerate(order):
             g = grads.pop(id(tensor), None)
-            if g is None:
-                continue
             fn = tensor._creator
-            if fn is None:
-                tensor.grad = g if tensor.grad is None else tensor.grad + g
-                continue
-            input_grads = fn.backward(g)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            for parent, needs, pg in zip(fn.inputs, fn.needs_input_grad, input_grads):
-                if not needs or pg is None:
-                    continue
-                key = id(parent)
-                grads[key] = pg if key not in grads else grads[key] + pg
+            if g is not None and fn is None:  # the root is itself a leaf
+                _store_grad(tensor, g, on_leaf_grad)
+            elif g is not None:
+                input_grads = fn.backward(g)
+                if not isinstance(input_grads, tuple):
+                    input_grads = (input_grads,)
+                for parent, needs, pg in zip(fn.inputs, fn.needs_input_grad, input_grads):
+                    if not needs or pg is None:
+                        continue
+                    key = id(parent)
+                    grads[key] = pg if key not in grads else grads[key] + pg
+            for leaf in complete_after.get(index, ()):
+                g = grads.pop(id(leaf), None)
+                if g is not None:
+                    _store_grad(leaf, g, on_leaf_grad)
 
     # --- operators (defined in arithmetic.py) ---------------------------------
     def __add__(self, other):
@@ -174,6 +183,26 @@ def as_tensor(value, dtype=None) -> Tensor:
 def unwrap(value):
     """The array inside a Tensor; anything else unchanged."""
     return value.data if isinstance(value, Tensor) else value
+
+
+def _store_grad(leaf, g, on_leaf_grad):
+    leaf.grad = g if leaf.grad is None else leaf.grad + g
+    if on_leaf_grad is not None:
+        on_leaf_grad(leaf)
+
+
+def _leaves_complete_after(order: list) -> dict:
+    """{index in ``order``: the leaves whose last user (in backward's order) is the tensor at that index}."""
+    last_user = {}
+    for index, tensor in enumerate(order):
+        if tensor._creator is not None:
+            for parent in tensor._creator.inputs:
+                if parent._creator is None:
+                    last_user[id(parent)] = (index, parent)
+    complete = {}
+    for index, leaf in last_user.values():
+        complete.setdefault(index, []).append(leaf)
+    return complete
 
 
 def _reverse_topological(root: Tensor) -> list:

@@ -56,14 +56,18 @@ class BatchNormalization(_Affine):
     In training it uses the batch's mean and biased variance and updates
     ``moving = moving * momentum + batch * (1 - momentum)``; at inference it uses the moving statistics.
     Weights as Keras: [gamma (if scale), beta (if center), moving_mean, moving_variance].
+    ``synchronized=True`` (Keras): under ``dc.distribute.DataParallel`` the statistics are those of the
+    global batch over every rank; without a distributed world it changes nothing.
     """
 
     input_min_ndim = 2
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
-                 moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None, **kwargs):
+                 moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
+                 synchronized=False, **kwargs):
         super().__init__(**kwargs)
+        self.synchronized = bool(synchronized)
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise ValueError(f"{self.describe()}: axis must be an int, got {axis!r}")
         if not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
@@ -92,7 +96,11 @@ class BatchNormalization(_Affine):
         gamma = self.gamma if self.gamma is not None else xp.ones(self.moving_mean.shape, x.dtype)
         beta = self.beta if self.beta is not None else xp.zeros(self.moving_mean.shape, x.dtype)
         if training and self.trainable:
-            y, mean, variance = ops.batch_norm_train(x, gamma, beta, self.epsilon)
+            if self.synchronized:
+                from ..distribute.sync_batch_norm import synchronized_batch_norm
+                y, mean, variance = synchronized_batch_norm(x, gamma, beta, self.epsilon)
+            else:
+                y, mean, variance = ops.batch_norm_train(x, gamma, beta, self.epsilon)
             with no_grad():
                 for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
                     moving.data *= self.momentum
@@ -106,7 +114,7 @@ class BatchNormalization(_Affine):
         return A.transpose(y, inverse)
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "synchronized": self.synchronized,
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
                 "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer)}
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from .. import optimizers
+from ..distribute.context import LOCAL, current as current_strategy
 from ..layers.base import KerasTensor, Layer, unique_name
 from ..layers.core import InputLayer
 from .compile_utils import CompiledObjectives
@@ -26,6 +27,7 @@ class Model(TrainingMixin, Layer):
         self.compiled_metrics = []
         self.stop_training = False
         self._graph = None
+        self._distribute = current_strategy(LOCAL)  # the training loop's hooks (deepcore.distribute)
         if inputs is not None or outputs is not None:
             self._init_graph(inputs, outputs)
 
@@ -109,6 +111,7 @@ class Model(TrainingMixin, Layer):
         if kwargs:
             raise TypeError(f"Model '{self.name}'.compile: unsupported argument(s) {sorted(kwargs)}")
         self.optimizer = optimizers.get(optimizer)
+        self._distribute = current_strategy(self._distribute)
         self._objectives = CompiledObjectives(self.name, self.output_names, loss, loss_weights, metrics)
         self.loss = loss if isinstance(loss, (list, dict)) else self._objectives.losses[0]
         self.compiled_metrics = [m for _, m in self._objectives.metrics]

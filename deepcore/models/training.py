@@ -54,15 +54,16 @@ class TrainingMixin:
     def apply_gradients_of(self, loss):
         """Backpropagate ``loss`` and let the optimizer update the trainable weights."""
         variables = self.trainable_weights
-        grads = self.compute_gradients(loss, variables)
-        self.optimizer.apply(grads, variables)
+        grads = self.compute_gradients(loss, variables, self._distribute.gradient_hook)
+        self.optimizer.apply(self._distribute.reduce_gradients(grads, variables), variables)
 
     @staticmethod
-    def compute_gradients(loss, variables):
-        """d loss / d variable for each variable (arrays; None where the loss does not depend on it)."""
+    def compute_gradients(loss, variables, on_ready=None):
+        """d loss / d variable for each variable (arrays; None where the loss does not depend on it).
+        ``on_ready(variable)`` is called as each gradient becomes final during backward."""
         for v in variables:
             v.grad = None
-        loss.backward()
+        loss.backward(on_leaf_grad=on_ready)
         grads = [v.grad for v in variables]
         for v in variables:
             v.grad = None
@@ -160,9 +161,10 @@ class TrainingMixin:
         self._require_compiled("train_on_batch")
         batches = self._batches("train_on_batch", x, y, sample_weight, len(flatten_structure(to_host(x))[0]),
                                 False, class_weight)
+        batches = self._distribute.distribute_batches(batches, self, training=True)
         self._objectives.reset()
         logs = self.train_step(_to_device(next(batches.epoch())))
-        return self._format(logs or self._objectives.results(), return_dict)
+        return self._format(logs or self._distribute.results(self._objectives), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         return self.evaluate(x, y, batch_size=len(flatten_structure(to_host(x))[0]), sample_weight=sample_weight,
@@ -196,15 +198,17 @@ class TrainingMixin:
             head, tail = (lambda a: a[:cut]), (lambda a: a[cut:])
             validation_data = (map_structure(tail, x), map_structure(tail, y))
             x, y, sample_weight = map_structure(head, x), map_structure(head, y), map_structure(head, sample_weight)
-        train = self._batches("fit", x, y, sample_weight, batch_size or 32, shuffle, class_weight)
+        train = self._distribute.distribute_batches(
+            self._batches("fit", x, y, sample_weight, batch_size or 32, shuffle, class_weight), self, training=True)
         if validation_data is not None and not is_dataset(validation_data):
             if not isinstance(validation_data, tuple) or len(validation_data) not in (2, 3):
                 raise ValueError(f"{where}: validation_data must be (x, y) or (x, y, sample_weight)")
             self._batches("fit(validation_data)", *validation_data[:2], None, 1, False)  # checks only
         steps = steps_per_epoch or train.steps
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = (1 if verbose == "auto" else verbose) if self._distribute.is_chief else 0
         history = callbacks_module.History()
-        cbs = callbacks_module.CallbackList([history] + list(callbacks or []), self,
+        rank_callbacks = self._distribute.training_callbacks(list(callbacks or []))  # rank 0's alone when distributed
+        cbs = callbacks_module.CallbackList([history] + rank_callbacks, self,
                                            {"epochs": epochs, "steps": steps, "verbose": verbose})
         self.stop_training = False
         self._initial_epoch = None
@@ -242,7 +246,7 @@ class TrainingMixin:
             cbs.on_train_batch_begin(step)
             returned = self.train_step(_to_device(batch))
             if (step + 1) % LOG_EVERY == 0 or step + 1 == steps:  # the one host sync per logging step
-                logs = host_logs(returned or self._objectives.results())
+                logs = host_logs(returned or self._distribute.results(self._objectives))
                 if not math.isfinite(logs.get("loss", 0.0)):
                     print(f"Model '{self.name}'.fit: loss became {logs['loss']} at epoch {epoch + 1}, "
                           f"step {step + 1}")
@@ -253,7 +257,7 @@ class TrainingMixin:
                 bar.update(1)
             if self.stop_training:
                 break
-        return logs or host_logs(self._objectives.results())
+        return logs or host_logs(self._distribute.results(self._objectives))
 
     # --- evaluate / predict ------------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -264,8 +268,9 @@ class TrainingMixin:
         return self._format(logs, return_dict)
 
     def _evaluate_batches(self, batches, steps, show):
+        batches = self._distribute.distribute_batches(batches)
         self._objectives.reset()
-        bar = _progress_bar(steps or batches.steps, "Evaluate", show)
+        bar = _progress_bar(steps or batches.steps, "Evaluate", show and self._distribute.is_chief)
         returned = None
         with no_grad():
             for batch in batches.epoch(steps):
@@ -274,7 +279,7 @@ class TrainingMixin:
                     bar.update(1)
         if bar is not None:
             bar.close()
-        return host_logs(returned or self._objectives.results())
+        return host_logs(returned or self._distribute.results(self._objectives))
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None):
         """Outputs for ``x`` in batches, as NumPy arrays (a list for several outputs)."""
@@ -286,8 +291,9 @@ class TrainingMixin:
             if len(counts) != 1:
                 raise ValueError(f"Model '{self.name}'.predict: inputs have different sample counts {counts}")
             batches = ArrayBatches(x, None, None, batch_size or 32, False)
+        batches = self._distribute.distribute_batches(batches)
         outputs = []
-        bar = _progress_bar(steps or batches.steps, "Predict", verbose == 1)
+        bar = _progress_bar(steps or batches.steps, "Predict", verbose == 1 and self._distribute.is_chief)
         with no_grad():
             for xb, _, _ in batches.epoch(steps):
                 out = self.predict_step(_to_device(xb))
@@ -296,18 +302,22 @@ class TrainingMixin:
                     bar.update(1)
         if bar is not None:
             bar.close()
+        outputs = self._distribute.gather_outputs(outputs, batches)
         if outputs and isinstance(outputs[0], list):
             return [np.concatenate(parts) for parts in zip(*outputs)]
         return np.concatenate(outputs)
 
     # --- saving -----------------------------------------------------------------------------
     def save(self, filepath):
+        """Writes ``filepath`` (on rank 0 only under a DataParallel strategy)."""
         from .saving import save_model
-        save_model(self, filepath)
+        if self._distribute.is_chief:
+            save_model(self, filepath)
 
     def save_weights(self, filepath):
         from .saving import save_weights
-        save_weights(self, filepath)
+        if self._distribute.is_chief:
+            save_weights(self, filepath)
 
     def load_weights(self, filepath):
         from .saving import load_weights
