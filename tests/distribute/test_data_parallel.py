@@ -4,6 +4,7 @@ script (tests/distribute/worker.py). Skipped when mpi4py or mpiexec is missing
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -91,6 +92,18 @@ def test_rank_0_alone_logs_runs_callbacks_and_saves(runs, size):
     assert (out / "callback_rank0.txt").read_text() == "0\n1\n"
     assert not any(out.glob("callback_rank[1-9].txt"))
     assert (out / "model.keras").is_file()
+
+
+@pytest.mark.parametrize("size", [None, 3])
+def test_a_backup_written_on_2_ranks_resumes_on_any_world_size_like_an_uninterrupted_run(runs, size, tmp_path):
+    (single,), _, _ = runs[1]
+    shutil.copytree(runs[2][2] / "backup", tmp_path / "backup")
+    result = run("resume", tmp_path, size)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for rank in range(size or 1):
+        resumed = np.load(tmp_path / f"rank{rank}.npz")
+        assert resumed["epochs"] == 2  # epochs 2 and 3
+        np.testing.assert_allclose(resumed["plain_weights"], single["plain_weights"], rtol=1e-5, atol=1e-6)
 
 
 def test_a_failing_rank_ends_every_rank_with_its_error(tmp_path):

@@ -73,7 +73,23 @@ def suite(strategy, out):
         on_epoch_end=lambda epoch, logs: open(out / f"callback_rank{strategy.rank}.txt", "a").write(f"{epoch}\n"))
     model.fit(x, y, batch_size=BATCH, epochs=2, verbose=0, callbacks=[marker])
     model.save(out / "model.keras")
+
+    # a backup after the first of the plain model's 3 epochs, for `resume` on another world size
+    backup = dc.callbacks.BackupAndRestore(out / "backup", delete_checkpoint=False)
+    build(strategy, False, dc.optimizers.SGD(0.1, momentum=0.9)).fit(x, y, batch_size=BATCH, epochs=1, verbose=0,
+                                                                      callbacks=[backup])
     np.savez(out / f"rank{strategy.rank}.npz", **found)
+
+
+def resume(strategy, out):
+    """The plain model's 3 epochs, resumed from the backup in OUT/backup (written after epoch 1)."""
+    x, y = data()
+    model = build(strategy, False, dc.optimizers.SGD(0.1, momentum=0.9))
+    model.set_weights([w + 1 for w in model.get_weights()])  # only the backup's weights ...
+    dc.utils.set_random_seed(99)  # ... and generator state can give the uninterrupted run's result
+    history = model.fit(x, y, batch_size=BATCH, epochs=3, verbose=0,
+                        callbacks=[dc.callbacks.BackupAndRestore(out / "backup")])
+    np.savez(out / f"rank{strategy.rank}.npz", plain_weights=flat(model), epochs=len(history.history["loss"]))
 
 
 def fail(strategy, out):
@@ -99,4 +115,4 @@ def fail(strategy, out):
 if __name__ == "__main__":
     case, out = sys.argv[1], Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
-    {"suite": suite, "fail": fail}[case](dc.distribute.DataParallel(), out)
+    {"suite": suite, "resume": resume, "fail": fail}[case](dc.distribute.DataParallel(), out)
