@@ -38,7 +38,7 @@ def grad_check(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
 
     worst = 0.0
     for i, base in enumerate(arrays):
-        numeric = xp.zeros_like(base)
+        numeric = xp.zeros(base.shape, base.dtype)  # C order: written through reshape(-1) below
         flat, flat_numeric = base.reshape(-1), numeric.reshape(-1)
         for j in range(flat.size):
             values = [a.copy() for a in arrays]

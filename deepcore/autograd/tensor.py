@@ -19,6 +19,8 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         if isinstance(data, Tensor):
             data = data.data
+        if isinstance(data, np.generic):  # a NumPy reduction's scalar keeps its dtype
+            data = np.asarray(data)
         if not isinstance(data, np.ndarray) and get_array_module(data) is np:
             data = np.asarray(data)  # lists and scalars; Python floats become float32 below
             if data.dtype == np.float64 and dtype is None:
@@ -54,6 +56,9 @@ class Tensor:
 
     def __float__(self):
         return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
 
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""

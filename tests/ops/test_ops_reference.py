@@ -5,6 +5,7 @@ import pytest
 from deepcore import ops
 from deepcore.autograd import Tensor
 from deepcore.backend import to_device
+from deepcore.ops.conv import resolve_padding
 
 rng = np.random.default_rng(2)
 
@@ -47,20 +48,20 @@ def host(t):
 @pytest.mark.parametrize("stride,padding,dilation", [(1, "valid", 1), (2, "same", 1), (1, "same", 2)])
 def test_conv2d_matches_naive(xp, stride, padding, dilation):
     x, w = rng.standard_normal((2, 9, 8, 3)), rng.standard_normal((3, 3, 3, 5))
-    pads = ops.conv.resolve_padding(padding, (9, 8), (3, 3), (stride, stride), (dilation, dilation))
+    pads = resolve_padding(padding, (9, 8), (3, 3), (stride, stride), (dilation, dilation))
     y = ops.conv2d(Tensor(xp.asarray(x)), Tensor(xp.asarray(w)), stride, padding, dilation)
     np.testing.assert_allclose(host(y), naive_conv2d(x, w, stride, pads, dilation), rtol=1e-10, atol=1e-10)
 
 
 def test_same_padding_keeps_size_and_puts_extra_pixel_after():
-    assert ops.conv.resolve_padding("same", (28, 28), (5, 5), (1, 1)) == ((2, 2), (2, 2))
-    assert ops.conv.resolve_padding("same", (8, 8), (3, 3), (2, 2)) == ((0, 1), (0, 1))  # as TensorFlow
+    assert resolve_padding("same", (28, 28), (5, 5), (1, 1)) == ((2, 2), (2, 2))
+    assert resolve_padding("same", (8, 8), (3, 3), (2, 2)) == ((0, 1), (0, 1))  # as TensorFlow
 
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_pooling_matches_naive(xp, padding):
     x = rng.standard_normal((2, 7, 7, 3))
-    pads = ops.conv.resolve_padding(padding, (7, 7), (3, 3), (2, 2))
+    pads = resolve_padding(padding, (7, 7), (3, 3), (2, 2))
     ymax = ops.max_pool2d(Tensor(xp.asarray(x)), 3, 2, padding)
     yavg = ops.avg_pool2d(Tensor(xp.asarray(x)), 3, 2, padding)
     np.testing.assert_allclose(host(ymax), naive_pool(x, 3, 2, pads, np.nanmax), rtol=1e-12)
