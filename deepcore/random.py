@@ -43,13 +43,7 @@ def normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     """Normal values redrawn until within two standard deviations of the mean."""
-    rng = _rng(seed)
-    values = rng.normal(0.0, 1.0, tuple(shape))
-    outside = np.abs(values) > 2
-    while outside.any():
-        values[outside] = rng.normal(0.0, 1.0, int(outside.sum()))
-        outside = np.abs(values) > 2
-    return _tensor(mean + stddev * values, dtype)
+    return _tensor(mean + stddev * _random.truncated_standard_normal(_rng(seed), tuple(shape), np.float64), dtype)
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):

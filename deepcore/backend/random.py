@@ -27,3 +27,13 @@ def set_generator(rng: np.random.Generator) -> None:
     """Swap the process-wide generator (``dc.random.dropout(seed=...)`` borrows it for one draw)."""
     global _generator
     _generator = rng
+
+
+def truncated_standard_normal(rng: np.random.Generator, shape, dtype=np.float32) -> np.ndarray:
+    """Unit normal values, each redrawn until it lies within two standard deviations."""
+    values = rng.standard_normal(shape, dtype=dtype)
+    outside = np.abs(values) > 2
+    while outside.any():
+        values[outside] = rng.standard_normal(int(outside.sum()), dtype=dtype)
+        outside = np.abs(values) > 2
+    return values

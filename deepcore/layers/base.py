@@ -153,18 +153,25 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} must implement call()")
 
     def compute_output_shape(self, input_shape):
-        """Output shape for ``input_shape`` (batch axis may be None), by running ``call`` on zeros."""
+        """Output shape for ``input_shape`` by running ``call`` on small zero inputs.
+
+        Unknown (None) dimensions are tried as 1 and as 2: an output dimension
+        that changes between the two runs is unknown too.
+        """
         from ..autograd.function import no_grad
         from ..backend.device import get_device
 
-        concrete = lambda s: tuple(1 if d is None else d for d in s)
         xp = get_device().xp
-        with no_grad():
-            if isinstance(input_shape, list):
-                out = self.call([Tensor(xp.zeros(concrete(s), "float32")) for s in input_shape])
-            else:
-                out = self.call(Tensor(xp.zeros(concrete(input_shape), "float32")))
-        return (None,) + tuple(out.shape[1:])
+
+        def run(unknown):
+            concrete = lambda s: tuple(unknown if d is None else d for d in s)
+            with no_grad():
+                if isinstance(input_shape, list):
+                    return self.call([Tensor(xp.zeros(concrete(s), "float32")) for s in input_shape]).shape
+                return self.call(Tensor(xp.zeros(concrete(input_shape), "float32"))).shape
+
+        first, second = run(1), run(2)
+        return (None,) + tuple(a if a == b else None for a, b in zip(first[1:], second[1:]))
 
     def check_input_shape(self, shape):
         """Raise a clear error when the input's rank does not fit this layer."""

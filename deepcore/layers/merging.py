@@ -23,17 +23,26 @@ class _Merge(Layer):
         self.check_shapes(input_shape)
 
     def check_shapes(self, input_shape):
-        first = tuple(input_shape[0][1:])
-        for shape in input_shape[1:]:
-            if tuple(shape[1:]) != first:
-                raise ValueError(f"{self.describe()}: all inputs must have the same shape, got "
-                                 f"{[tuple(s) for s in input_shape]}")
+        broadcast_shape(self.describe(), input_shape)
 
     def call(self, inputs, training=None):
         return functools.reduce(type(self).combine, inputs)
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[0])
+        return broadcast_shape(self.describe(), input_shape)
+
+
+def broadcast_shape(who, shapes):
+    """The NumPy broadcast of the inputs' shapes (None = unknown), as Keras 3's merge layers allow."""
+    rank = max(len(s) for s in shapes)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
+    result = []
+    for dims in zip(*padded):
+        known = {d for d in dims if d is not None and d != 1}
+        if len(known) > 1:
+            raise ValueError(f"{who}: inputs must have broadcast-compatible shapes, got {[tuple(s) for s in shapes]}")
+        result.append(known.pop() if known else (None if None in dims else 1))
+    return tuple(result)
 
 
 class Add(_Merge):

@@ -74,7 +74,7 @@ def test_merge_layers_in_a_functional_model():
 
 @pytest.mark.parametrize("build,match", [
     (lambda: layers.Subtract()([np.zeros((2, 3))] * 3), "Subtract .*exactly 2 inputs, got 3 inputs"),
-    (lambda: layers.Add()([np.zeros((2, 3)), np.zeros((2, 4))]), "Add .*same shape"),
+    (lambda: layers.Add()([np.zeros((2, 3)), np.zeros((2, 4))]), "Add .*broadcast-compatible shapes"),
     (lambda: layers.Concatenate()([np.zeros((2, 3, 4)), np.zeros((2, 2, 4))]), "Concatenate .*every axis but -1"),
     (lambda: layers.Concatenate(axis=0)([np.zeros((2, 3))] * 2), "Concatenate .*batch axis"),
     (lambda: layers.Dot(axes=1)([np.zeros((2, 3)), np.zeros((2, 4))]), "Dot .*differ"),
@@ -90,3 +90,13 @@ def test_merge_layers_in_a_functional_model():
 def test_bad_arguments_name_the_layer(build, match):
     with pytest.raises(ValueError, match=match):
         build()
+
+
+def test_merge_layers_broadcast_as_keras():
+    x, gate = np.random.default_rng(0).standard_normal((2, 4, 4, 3)), np.full((2, 1, 1, 3), 0.5)
+    np.testing.assert_allclose(layers.Multiply()([x, gate]).numpy(), x * 0.5, rtol=1e-6)
+    assert layers.Multiply()([dc.Input((8, 8, 4)), dc.Input((1, 1, 4))]).shape == (None, 8, 8, 4)
+
+
+def test_output_shape_inference_keeps_unknown_dimensions():
+    assert layers.Activation("relu")(dc.Input((None, None, 3))).shape == (None, None, None, 3)
