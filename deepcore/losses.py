@@ -31,6 +31,9 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         values = self.per_sample(y_true, y_pred)
+        mask = getattr(y_pred, "_keras_mask", None)
+        if mask is not None:
+            values = self._masked(values, mask)
         if values.ndim > 1:  # e.g. (batch, time): average the trailing axes per sample
             values = A.mean(values, axis=tuple(range(1, values.ndim)))
         if sample_weight is not None:
@@ -40,6 +43,17 @@ class Loss:
         if self.reduction in ("none", None):
             return values
         return A.sum(values) if self.reduction == "sum" else A.mean(values)
+
+    def _masked(self, values, mask):
+        """Keras 3: masked entries weigh 0 and, for a mean, the others total / valid (a mean over valid ones)."""
+        xp = get_array_module(values.data)
+        mask = xp.asarray(unwrap(mask)).astype(values.dtype)
+        if mask.shape != values.shape:
+            raise ValueError(f"{self.name}: the output's mask of shape {mask.shape} does not match the per-step "
+                             f"losses of shape {values.shape}")
+        if self.reduction == "sum_over_batch_size":
+            mask = mask * (mask.size / max(float(mask.sum()), 1e-7))
+        return A.mul(values, Tensor(mask))
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction, **self.options}
@@ -67,7 +81,10 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     return L.binary_crossentropy(target, y_pred, from_logits=from_logits)
 
 
-sparse_categorical_crossentropy = L.sparse_categorical_crossentropy
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """Integer labels of shape y_pred.shape[:-1] (or with a trailing 1): one loss per sample, or per step."""
+    from .ops.nn_extra import sparse_categorical_crossentropy as per_position
+    return per_position(y_true, y_pred, from_logits)
 mean_squared_error = mse = L.mean_squared_error
 mean_absolute_error = mae = L.mean_absolute_error
 mean_absolute_percentage_error = mape = L.mean_absolute_percentage_error
@@ -85,7 +102,7 @@ cosine_similarity = L.cosine_similarity
 # --- classes ----------------------------------------------------------------------------------------
 
 class SparseCategoricalCrossentropy(Loss):
-    fn = staticmethod(L.sparse_categorical_crossentropy)
+    fn = staticmethod(sparse_categorical_crossentropy)
 
     def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None):
         super().__init__(name, reduction, from_logits=from_logits)

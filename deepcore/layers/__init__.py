@@ -1,6 +1,6 @@
 """Keras-style layers."""
 from .activation import ELU, RBF, LeakyReLU, LogSoftmax, Maxout, PReLU, ReLU, Softmax
-from .base import KerasTensor, Layer
+from .base import KerasTensor, Layer, SelectOutput
 from .conv_transpose import Conv2DTranspose
 from .convolutional import Conv1D, Conv2D, Conv3D
 from .core import Activation, Dense, Flatten, Input, InputLayer, Reshape
@@ -14,7 +14,8 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgP
                       GlobalAvgPool2D, GlobalAvgPool3D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D, MaxPool3D,
                       MaxPooling1D, MaxPooling2D, MaxPooling3D)
-from .recurrent import GRU, LSTM, SelectOutput, SimpleRNN
+from .masking import Masking
+from .recurrent import GRU, LSTM, SimpleRNN
 from .regularization import (AlphaDropout, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
                              SpatialDropout2D, SpatialDropout3D)
 from .reshaping import (Cropping1D, Cropping2D, Cropping3D, DepthToSpace, Permute, RepeatVector, SpaceToDepth,

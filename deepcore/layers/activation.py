@@ -5,6 +5,8 @@ import numbers
 
 from .. import initializers, ops, regularizers
 from ..autograd import arithmetic as A
+from ..autograd.tensor import unwrap
+from ..backend import get_array_module
 from ..ops.activations import elu, leaky_relu, log_softmax, prelu, relu, softmax
 from ..ops.reduction import max as reduce_max
 from .base import Layer, positive_int
@@ -22,6 +24,8 @@ def number(layer, argument, value, minimum=None, allow_none=False):
 
 
 class _Elementwise(Layer):
+    supports_masking = True
+
     def compute_output_shape(self, input_shape):
         return input_shape
 
@@ -116,9 +120,13 @@ class Softmax(_Elementwise):
             raise ValueError(f"{self.describe()}: axis must be an int, got {axis!r}")
         self.axis = axis
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
+        """``mask`` (broadcastable to the input, True = keep) pushes masked entries to ~0 probability."""
         if not -inputs.ndim <= self.axis < inputs.ndim:
             raise ValueError(f"{self.describe()}: axis {self.axis} out of range for input of shape {inputs.shape}")
+        if mask is not None:
+            keep = get_array_module(inputs.data).asarray(unwrap(mask)).astype(inputs.dtype)
+            inputs = A.add(inputs, (1 - keep) * -1e9)
         return softmax(inputs, axis=self.axis)
 
     def get_config(self):

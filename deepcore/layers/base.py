@@ -1,21 +1,35 @@
 """Layer: Keras 3's shape — arguments checked in ``__init__``, weights made in
-``build(input_shape)``, math in ``call(inputs, training=None)``, every
+``build(input_shape)``, math in ``call(inputs, training=None, mask=None)``, every
 constructor argument returned by ``get_config()``.
+
+What ``__call__`` adds around ``call``, as Keras 3 does:
+- builds the layer from the input shapes (``build(query_shape, value_shape)`` style too);
+- ``training`` left unset is inherited from the enclosing layer call;
+- masks: an input's mask (``tensor._keras_mask``) is passed as ``mask=`` (or ``<arg>_mask=``)
+  when ``call`` takes it, and a layer that ``supports_masking`` attaches ``compute_mask(inputs,
+  previous_mask)`` to its outputs;
+- losses: ``add_loss`` values live until the next outermost call, and ``losses`` gathers them
+  from the layer and its sublayers, then adds the weights' regularization penalties;
+- on symbolic inputs (``dc.Input``) it records a graph node instead of computing (node.py).
 """
 from __future__ import annotations
 
 import functools
 import inspect
+import numbers
 import re
+import threading
 from collections import defaultdict
 
 import numpy as np
 
-from .. import initializers
+from .. import constraints, initializers, regularizers
 from ..autograd.tensor import Tensor, as_tensor
 from ..autograd.variable import Variable
+from .node import KerasTensor, infer_output_shapes, is_symbolic, shape_of, symbolic_call, zeros
 
 _name_counts: dict = defaultdict(int)
+_context = threading.local()  # .entry: the outermost layer being called; .training: its training flag
 
 
 def unique_name(base: str) -> str:
@@ -44,18 +58,17 @@ def int_tuple(layer, argument, value, n=2):
     return tuple(positive_int(layer, argument, v) for v in values)
 
 
-class KerasTensor:
-    """A symbolic tensor of the functional API: a shape (batch axis None) and the layer call that made it."""
+def get_mask(tensor):
+    """The mask attached to a tensor by a masking layer (None if none; a list for a list of tensors)."""
+    if isinstance(tensor, (list, tuple)):
+        masks = [get_mask(t) for t in tensor]
+        return None if all(m is None for m in masks) else masks
+    return getattr(tensor, "_keras_mask", None)
 
-    def __init__(self, shape, layer=None, inputs=(), dtype="float32"):
-        self.shape = tuple(shape)
-        self.layer, self.inputs, self.dtype = layer, tuple(inputs), dtype
 
-    ndim = property(lambda self: len(self.shape))
-
-    def __repr__(self):
-        source = f", from {self.layer.name}" if self.layer is not None else ""
-        return f"<KerasTensor shape={self.shape}{source}>"
+def set_mask(tensor, mask):
+    if isinstance(tensor, Tensor):
+        tensor._keras_mask = None if mask is None else (mask.data if isinstance(mask, Tensor) else mask)
 
 
 class Layer:
@@ -66,7 +79,8 @@ class Layer:
     input_min_ndim: int | None = None
     input_axes: str = ""
 
-    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, **kwargs):
+    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, activity_regularizer=None,
+                 **kwargs):
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
         self.name = name or unique_name(snake_case(type(self).__name__))
@@ -76,6 +90,7 @@ class Layer:
         self._weights: list[Variable] = []
         self._losses: list = []
         self._build_input_shape = None
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         if input_shape is not None:  # Keras 2 style first layer of a Sequential
             self._declared_input_shape = tuple(input_shape)
 
@@ -86,23 +101,54 @@ class Layer:
         return f"{type(self).__name__} '{self.name}'"
 
     # --- weights --------------------------------------------------------------
-    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
-                   regularizer=None, name=None):
-        init = initializers.get(initializer)
-        variable = Variable(init(tuple(shape), dtype or self.dtype), name=f"{self.name}/{name or 'variable'}",
-                            trainable=trainable)
-        variable.regularizer = regularizer
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True, regularizer=None,
+                   constraint=None, aggregation="none", name=None):
+        """A new Variable owned by this layer (Keras 3's signature; ``aggregation`` and ``autocast`` are
+        accepted for compatibility and change nothing). The default initializer is glorot_uniform for
+        floats and zeros otherwise, as Keras."""
+        who = f"{self.describe()}.add_weight({name or ''})"
+        shape = () if shape is None else shape
+        if isinstance(shape, (int, np.integer)) or isinstance(shape, str) or not hasattr(shape, "__iter__"):
+            raise ValueError(f"{who}: shape must be a tuple of non-negative ints, got {shape!r} "
+                             f"(e.g. shape=({shape},) for a vector; give the name as name=...)")
+        shape = tuple(shape)
+        if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0 for d in shape):
+            raise ValueError(f"{who}: shape must be a tuple of non-negative ints, got {shape!r}")
+        dtype = np.dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
+        value = initializers.get(initializer)(tuple(int(d) for d in shape), dtype)
+        value = value.data if isinstance(value, Tensor) else value
+        if tuple(np.shape(value)) != shape:
+            raise ValueError(f"{who}: the initializer returned shape {tuple(np.shape(value))}, expected {shape}")
+        variable = Variable(value, name=f"{self.name}/{name or 'variable'}", trainable=trainable and dtype.kind == "f")
+        if variable.dtype != dtype:
+            variable.data = variable.data.astype(dtype)
+        variable.regularizer = regularizers.get(regularizer)
+        variable.constraint = constraints.get(constraint)
         self._weights.append(variable)
         return variable
 
+    add_variable = add_weight
+
     def _sublayers(self):
-        return [v for v in self.__dict__.values() if isinstance(v, Layer)] + \
-            [layer for v in self.__dict__.values() if isinstance(v, (list, tuple))
-             for layer in v if isinstance(layer, Layer)]
+        """Layers held as attributes, directly or in lists, tuples and dicts (Keras' automatic tracking)."""
+        found = []
+        for value in self.__dict__.values():
+            items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) \
+                else (value,)
+            found += [item for item in items if isinstance(item, Layer) and all(item is not f for f in found)]
+        return found
+
+    def _own_weights(self):
+        """add_weight's Variables, then Variables assigned as attributes (``self.w = dc.Variable(...)``)."""
+        own = list(self._weights)
+        own += [v for v in self.__dict__.values() if isinstance(v, Variable) and all(v is not w for w in own)]
+        return own
 
     @property
     def weights(self):
-        found = list(self._weights)
+        found = self._own_weights()
         for layer in self._sublayers():
             found += [w for w in layer.weights if all(w is not f for f in found)]
         return found
@@ -111,7 +157,7 @@ class Layer:
     def trainable_weights(self):
         if not self.trainable:
             return []
-        found = [w for w in self._weights if w.trainable]
+        found = [w for w in self._own_weights() if w.trainable]
         for layer in self._sublayers():
             found += [w for w in layer.trainable_weights if all(w is not f for f in found)]
         return found
@@ -122,6 +168,7 @@ class Layer:
         return [w for w in self.weights if all(w is not t for t in trainable)]
 
     trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
     variables = weights
 
     def get_weights(self):
@@ -137,13 +184,61 @@ class Layer:
     def count_params(self) -> int:
         return int(sum(w.size for w in self.weights))
 
+    # --- losses ---------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a scalar loss term (during ``call``); fit adds it to the compiled loss."""
+        for value in (loss if isinstance(loss, (list, tuple)) else [loss]):
+            if not isinstance(value, (Tensor, numbers.Number)):
+                raise ValueError(f"{self.describe()}.add_loss: expected a tensor or a number, got "
+                                 f"{type(value).__name__}")
+            self._losses.append(value)
+
+    def _clear_losses(self):
+        self._losses.clear()
+        for layer in self._sublayers():
+            layer._clear_losses()
+
     @property
     def losses(self):
-        """Regularization penalties of this layer's weights (recomputed each call, as Keras)."""
-        penalties = [w.regularizer(w) for w in self._weights if w.regularizer is not None]
-        for layer in self._sublayers():
-            penalties += layer.losses
-        return penalties
+        """add_loss values of the latest call (this layer's, then its sublayers'), then the penalties of
+        the trainable weights' regularizers (recomputed each time, as Keras)."""
+        found = list(self._losses)
+        seen = {id(self)}
+        stack = list(reversed(self._sublayers()))
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            found += layer._losses
+            stack += reversed(layer._sublayers())
+        return found + [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
+
+    # --- masks ------------------------------------------------------------------
+    @property
+    def supports_masking(self):
+        """Whether outputs get ``compute_mask``'s mask (Keras 3: True when ``compute_mask`` is overridden)."""
+        value = self.__dict__.get("_supports_masking")
+        return type(self).compute_mask is not Layer.compute_mask if value is None else value
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self._supports_masking = bool(value)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return previous_mask
+
+    def _set_output_masks(self, inputs, outputs, previous_mask):
+        flat = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        if all(get_mask(t) is not None for t in flat):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        masks = masks if isinstance(masks, (list, tuple)) and isinstance(outputs, (list, tuple)) else [masks]
+        for tensor, mask in zip(flat, masks):
+            if get_mask(tensor) is None and mask is not None:
+                set_mask(tensor, mask)
 
     # --- calling --------------------------------------------------------------
     def build(self, input_shape):
@@ -158,20 +253,9 @@ class Layer:
         Unknown (None) dimensions are tried as 1 and as 2: an output dimension
         that changes between the two runs is unknown too.
         """
-        from ..autograd.function import no_grad
-        from ..backend.device import get_device
+        return infer_output_shapes(self, lambda unknown: ((zeros(input_shape, unknown),), {}))
 
-        xp = get_device().xp
-
-        def run(unknown):
-            concrete = lambda s: tuple(unknown if d is None else d for d in s)
-            with no_grad():
-                if isinstance(input_shape, list):
-                    return self.call([Tensor(xp.zeros(concrete(s), "float32")) for s in input_shape]).shape
-                return self.call(Tensor(xp.zeros(concrete(input_shape), "float32"))).shape
-
-        first, second = run(1), run(2)
-        return (None,) + tuple(a if a == b else None for a, b in zip(first[1:], second[1:]))
+    compute_output_shape.is_default = True  # overridden ones are trusted with several arguments (node.py)
 
     def check_input_shape(self, shape):
         """Raise a clear error when the input's rank does not fit this layer."""
@@ -193,21 +277,95 @@ class Layer:
             self._build_input_shape = input_shape
             self.built = True
 
-    def __call__(self, inputs, training=None, **kwargs):
-        if _is_symbolic(inputs):
-            return self._call_symbolic(inputs, **kwargs)
-        if isinstance(inputs, (list, tuple)):
-            inputs = [as_tensor(x) for x in inputs]
-            shapes = [x.shape for x in inputs]
+    def _build_for_call(self, tensor_arguments):
+        """Build from the call's tensor shapes: ``build(input_shape)``, or ``build(query_shape, value_shape)``
+        when build names one ``<argument>_shape`` parameter per tensor argument (Keras 3)."""
+        if self.built:
+            return
+        shapes = {name: shape_of(value) for name, value in tensor_arguments.items()}
+        first = next(iter(shapes.values()))
+        wanted = [n for n in _parameters(type(self).build) if n != "self"]
+        if len(shapes) > 1 and len(wanted) > 1 and all(n.endswith("_shape") for n in wanted):
+            self.build(**{n: shapes[n[:-6]] for n in wanted if n[:-6] in shapes})
+            self._build_input_shape = first
+            self.built = True
         else:
-            inputs = as_tensor(inputs)
-            shapes = inputs.shape
-            self.check_input_shape(shapes)
-        self._maybe_build(shapes if isinstance(shapes, list) else tuple(shapes))
-        self._check_built_shape(shapes)
-        if accepts_training(type(self).call):
-            kwargs["training"] = training
-        return self.call(inputs, **kwargs)
+            self._maybe_build(first)
+
+    def __call__(self, *args, **kwargs):
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f"{self.describe()}: call the layer on its input, e.g. layer(x)")
+            args = (kwargs.pop("inputs"),)
+        if is_symbolic(args) or is_symbolic(kwargs):
+            return self._call_symbolic(*args, **kwargs)
+        first = args[0]
+        if isinstance(first, (list, tuple)):
+            first = [as_tensor(x) for x in first]
+            shape = [x.shape for x in first]
+        else:
+            first = as_tensor(first)
+            shape = first.shape
+            self.check_input_shape(shape)
+        args = (first,) + tuple(as_tensor(a) if _is_array(a) else a for a in args[1:])
+        tensor_arguments = self._tensor_arguments(args, kwargs)
+        self._build_for_call(tensor_arguments)
+        self._check_built_shape(shape)
+        previous_mask = get_mask(first)  # Keras: an explicit mask= is the call's business, not the output's
+        self._fill_masks(tensor_arguments, kwargs)
+        outputs = self._call_in_context(args, kwargs)
+        if self.activity_regularizer is not None:
+            for output in (outputs if isinstance(outputs, (list, tuple)) else [outputs]):
+                if isinstance(output, Tensor):
+                    self.add_loss(self.activity_regularizer(output))
+        if self.supports_masking:
+            self._set_output_masks(first, outputs, previous_mask)
+        return outputs
+
+    def _call_in_context(self, args, kwargs):
+        """Run call(); the outermost call clears the losses, an unset ``training`` is inherited."""
+        entry = getattr(_context, "entry", None) is None
+        if entry:
+            _context.entry, _context.training = self, None
+            self._clear_losses()
+        training = kwargs.pop("training", None)
+        training = _context.training if training is None else training
+        outer_training, _context.training = _context.training, training
+        try:
+            if accepts(type(self).call, "training"):
+                kwargs["training"] = training
+            return self.call(*args, **kwargs)
+        finally:
+            _context.training = outer_training
+            if entry:
+                _context.entry = None
+
+    def _tensor_arguments(self, args, kwargs):
+        """name -> value of each tensor argument of the call, positional first (Keras' CallSpec)."""
+        parameters = _parameters(type(self).call)
+        names = [n for n, p in parameters.items() if n != "self" and p.kind in (p.POSITIONAL_ONLY,
+                                                                              p.POSITIONAL_OR_KEYWORD)]
+        found = {}
+        for i, value in enumerate(args):
+            if i == 0 or _is_array(value) or isinstance(value, (Tensor, KerasTensor)):
+                found[names[i] if i < len(names) else f"arg_{i}"] = value
+        for key, value in kwargs.items():
+            if key != "training" and key != "mask" and not key.endswith("_mask") and \
+                    isinstance(value, (Tensor, KerasTensor)):
+                found[key] = value
+        return found
+
+    def _fill_masks(self, tensor_arguments, kwargs):
+        """Pass attached masks as ``mask=`` (one tensor argument) or ``<argument>_mask=`` (several)."""
+        call = type(self).call
+        if len(tensor_arguments) == 1:
+            if kwargs.get("mask") is None and accepts(call, "mask", keyword_only_too=False):
+                kwargs["mask"] = get_mask(next(iter(tensor_arguments.values())))
+            return
+        for name, value in tensor_arguments.items():
+            key = f"{name}_mask"
+            if kwargs.get(key) is None and accepts(call, key, keyword_only_too=False):
+                kwargs[key] = get_mask(value)
 
     def _check_built_shape(self, shape):
         """Non-batch dimensions the weights were built for must match the input's."""
@@ -218,32 +376,47 @@ class Layer:
             expected = "(batch, " + ", ".join(str(d) for d in built[1:]) + ")"
             raise ValueError(f"{self.describe()}: expected input of shape {expected}, got shape {tuple(shape)}")
 
-    def _call_symbolic(self, inputs, **kwargs):
-        shapes = [x.shape for x in inputs] if isinstance(inputs, (list, tuple)) else inputs.shape
-        if not isinstance(shapes, list):
-            self.check_input_shape(shapes)
-        self._maybe_build(shapes)
-        output_shape = self.compute_output_shape(shapes)
-        parents = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        return KerasTensor(output_shape, layer=self, inputs=parents)
+    def _call_symbolic(self, *args, **kwargs):
+        """Record a graph node: check and build from the shapes, infer the output shape(s) (node.py)."""
+        return symbolic_call(self, args, kwargs, SelectOutput)
 
     # --- config ---------------------------------------------------------------
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
 
 
+class SelectOutput(Layer):
+    """Picks element ``index`` of a layer's list of outputs (a functional-graph node)."""
+
+    def __init__(self, index, **kwargs):
+        super().__init__(**kwargs)
+        self.index = index
+
+    def call(self, inputs, training=None):
+        return inputs[self.index]
+
+    def get_config(self):
+        return {**super().get_config(), "index": self.index}
+
+
 @functools.lru_cache(maxsize=None)
-def accepts_training(call) -> bool:
-    """Does this ``call`` take a ``training`` argument (user-written calls may not)?"""
-    parameters = inspect.signature(call).parameters
-    return "training" in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+def _parameters(function):
+    return inspect.signature(function).parameters
 
 
-def _is_symbolic(inputs) -> bool:
-    if isinstance(inputs, (list, tuple)):
-        return any(isinstance(x, KerasTensor) for x in inputs)
-    return isinstance(inputs, KerasTensor)
+@functools.lru_cache(maxsize=None)
+def accepts(function, name, keyword_only_too=True) -> bool:
+    """Does ``function`` take argument ``name`` (or **kwargs, when keyword_only_too)?"""
+    parameters = _parameters(function)
+    return name in parameters or (keyword_only_too and any(p.kind == p.VAR_KEYWORD for p in parameters.values()))
+
+
+def _is_array(value) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, (Tensor, KerasTensor))

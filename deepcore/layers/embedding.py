@@ -1,14 +1,14 @@
 """Embedding: integer ids -> rows of a learned table of shape (input_dim, output_dim)."""
 from __future__ import annotations
 
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from ..autograd.tensor import unwrap
 from ..ops.embedding import embedding
 from .base import Layer, positive_int
 
 
 class Embedding(Layer):
-    """Keras' Embedding (weight ``embeddings``); masking (mask_zero=True) is not supported."""
+    """Keras' Embedding (weight ``embeddings``); ``mask_zero=True`` masks the steps whose id is 0."""
 
     input_min_ndim = 1
 
@@ -18,22 +18,24 @@ class Embedding(Layer):
         who = self.describe()
         self.input_dim = positive_int(who, "input_dim", input_dim)
         self.output_dim = positive_int(who, "output_dim", output_dim)
-        if mask_zero or embeddings_constraint is not None:
-            raise ValueError(f"{who}: mask_zero=True and embeddings_constraint are not supported, got "
-                             f"mask_zero={mask_zero!r}, embeddings_constraint={embeddings_constraint!r}")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.mask_zero, self.embeddings_constraint = False, None
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.mask_zero = bool(mask_zero)
 
     def build(self, input_shape):
         self.embeddings = self.add_weight((self.input_dim, self.output_dim), self.embeddings_initializer,
-                                          regularizer=self.embeddings_regularizer, name="embeddings")
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint, name="embeddings")
 
     def call(self, inputs, training=None):
         try:
             return embedding(unwrap(inputs), self.embeddings)
         except ValueError as error:
             raise ValueError(f"{self.describe()}: {error}") from None
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return unwrap(inputs) != 0 if self.mask_zero else None
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
@@ -42,4 +44,5 @@ class Embedding(Layer):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
                 "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
-                "embeddings_constraint": None, "mask_zero": False}
+                "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
+                "mask_zero": self.mask_zero}

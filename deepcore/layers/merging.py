@@ -5,6 +5,7 @@ import functools
 
 from .. import ops
 from ..autograd import arithmetic as A
+from ..backend import get_array_module
 from .base import Layer
 
 
@@ -13,6 +14,14 @@ class _Merge(Layer):
 
     combine = None
     min_inputs, max_inputs = 2, None
+    supports_masking = True
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """A step is kept when every input keeps it (Keras' merge layers)."""
+        if not isinstance(previous_mask, list):
+            return previous_mask
+        masks = [m for m in previous_mask if m is not None]
+        return functools.reduce(lambda a, b: a & b, masks) if masks else None
 
     def build(self, input_shape):
         if not isinstance(input_shape, list) or not self.min_inputs <= len(input_shape) <= \
@@ -93,6 +102,17 @@ class Concatenate(_Merge):
 
     def call(self, inputs, training=None):
         return ops.concatenate(inputs, axis=self.axis)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """Masks (batch, steps) join along a time axis; along the feature axis a step needs every input."""
+        if not isinstance(previous_mask, list) or all(m is None for m in previous_mask):
+            return None
+        axis = self.axis % inputs[0].ndim
+        if axis == inputs[0].ndim - 1:
+            return super().compute_mask(inputs, previous_mask)
+        xp = get_array_module(inputs[0].data)
+        full = [xp.ones(x.shape[:axis + 1], bool) if m is None else xp.asarray(m) for x, m in zip(inputs, previous_mask)]
+        return xp.concatenate(full, axis=axis)
 
     def compute_output_shape(self, input_shape):
         axis = self.axis % len(input_shape[0])

@@ -124,6 +124,7 @@ class LayerNormalization(_Affine):
     of those axes."""
 
     input_min_ndim = 2
+    supports_masking = True
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,

@@ -105,7 +105,20 @@ class _GlobalMax(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalAverage):
+    """With a mask (batch, steps), the mean over the unmasked steps only, as Keras."""
+
     rank = 1
+    supports_masking = True
+
+    def call(self, inputs, training=None, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        from .masking import check_mask, masked_mean
+        y = masked_mean(inputs, check_mask(self, mask, inputs.shape[:2]), axis=1)
+        return ops.expand_dims(y, 1) if self.keepdims else y
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return None
 
 
 class GlobalAveragePooling2D(_GlobalAverage):

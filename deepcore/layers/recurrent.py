@@ -5,7 +5,9 @@ Each layer runs the whole sequence in one op with explicit backpropagation
 through time (ops/recurrent.py). Initial states come as ``initial_state=[...]``
 or as extra list inputs ``layer([x, h0, ...])``. With ``return_state=True`` the
 layer returns ``[output, *final_states]``; in a functional model each of those
-is picked by a ``SelectOutput`` node. Differences from Keras: no masking, no
+is picked by a ``SelectOutput`` node. A mask (batch, timesteps) — from ``Embedding(mask_zero=True)``,
+``Masking`` or ``mask=`` — makes masked steps carry the states over, so their output repeats the
+previous one (zeros with ``zero_output_for_mask=True``), as Keras. Differences from Keras: no
 ``stateful``; ``unroll`` is accepted and changes nothing.
 """
 from __future__ import annotations
@@ -16,21 +18,8 @@ from ..backend import get_array_module, random, to_device
 from ..backend.device import device_of
 from ..ops import recurrent as R
 from .activation import number
-from .base import KerasTensor, Layer, positive_int
-
-
-class SelectOutput(Layer):
-    """Picks element ``index`` of a layer's list of outputs (a functional-graph node)."""
-
-    def __init__(self, index, **kwargs):
-        super().__init__(**kwargs)
-        self.index = index
-
-    def call(self, inputs, training=None):
-        return inputs[self.index]
-
-    def get_config(self):
-        return {**super().get_config(), "index": self.index}
+from .base import KerasTensor, Layer, SelectOutput, positive_int
+from .masking import check_mask, on_device_of
 
 
 class _RNN(Layer):
@@ -43,7 +32,7 @@ class _RNN(Layer):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None, dropout=0.0,
                  recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, **kwargs):
+                 stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)
         who = self.describe()
         self.units = positive_int(who, "units", units)
@@ -66,6 +55,7 @@ class _RNN(Layer):
         self.seed = seed
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.stateful, self.unroll = bool(go_backwards), False, bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
 
     def _activation_name(self, argument, value):
         name = "linear" if value is None else value if isinstance(value, str) else \
@@ -97,21 +87,28 @@ class _RNN(Layer):
         self.bias = self.add_weight(self.bias_shape(), self.bias_init(), regularizer=self.bias_regularizer,
                                     name="bias") if self.use_bias else None
 
+    def _check_built_shape(self, shape):
+        """Any number of time steps; ``_prepare`` checks the feature axis against the kernel."""
+
     def bias_shape(self):
         return (self.gates * self.units,)
 
     def bias_init(self):
         return self.bias_initializer
 
-    def _prepare(self, inputs, training):
-        """(x, initial states, recurrent mask) with go_backwards, input dropout and zero states applied."""
+    def _prepare(self, inputs, training, mask=None):
+        """(x, initial states, recurrent mask, step mask) with go_backwards, input dropout and zero states
+        applied."""
         x, states = (inputs[0], list(inputs[1:])) if isinstance(inputs, (list, tuple)) else (inputs, [])
         xp = get_array_module(x.data)
         if x.shape[-1] != self.kernel.shape[0]:
             raise ValueError(f"{self.describe()}: expected input of shape (batch, timesteps, "
                              f"{self.kernel.shape[0]}), got shape {x.shape}")
+        mask = check_mask(self, mask[0] if isinstance(mask, list) else mask, x.shape[:2])
+        self._step_mask = None if mask is None else on_device_of(mask, x)
         if self.go_backwards:
             x = A.getitem(x, (slice(None), slice(None, None, -1)))
+            self._step_mask = None if mask is None else self._step_mask[:, ::-1]
         if training and self.dropout:
             x = ops.dropout(x, self.dropout, noise_shape=(x.shape[0], 1, x.shape[2]))
         if not states:
@@ -120,7 +117,7 @@ class _RNN(Layer):
         if training and self.recurrent_dropout:
             keep = random.generator().random((x.shape[0], self.units)) >= self.recurrent_dropout
             mask = to_device((keep / (1 - self.recurrent_dropout)).astype(x.dtype), device_of(x.data))
-        return x, states, mask
+        return x, states, mask, self._step_mask
 
     def _bias(self, x):
         if self.bias is not None:
@@ -128,8 +125,16 @@ class _RNN(Layer):
         return get_array_module(x.data).zeros(self.bias_shape(), dtype=x.dtype)
 
     def _finish(self, sequence, states):
+        if self.zero_output_for_mask and self._step_mask is not None:
+            sequence = A.mul(sequence, self._step_mask[..., None].astype(sequence.dtype))
         output = sequence if self.return_sequences else A.getitem(sequence, (slice(None), -1))
         return [output] + states if self.return_state else output
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The input mask on the output sequence (Keras); none on a last output or on states."""
+        mask = previous_mask[0] if isinstance(previous_mask, list) else previous_mask
+        output_mask = mask if self.return_sequences else None
+        return [output_mask] + [None] * self.state_count if self.return_state else output_mask
 
     def compute_output_shape(self, input_shape):
         x_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
@@ -156,7 +161,8 @@ class _RNN(Layer):
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
                 "return_sequences": self.return_sequences, "return_state": self.return_state,
-                "go_backwards": self.go_backwards, "stateful": False, "unroll": self.unroll}
+                "go_backwards": self.go_backwards, "stateful": False, "unroll": self.unroll,
+                "zero_output_for_mask": self.zero_output_for_mask}
 
 
 class SimpleRNN(_RNN):
@@ -165,9 +171,10 @@ class SimpleRNN(_RNN):
     def __init__(self, units, activation="tanh", **kwargs):
         super().__init__(units, activation=activation, **kwargs)
 
-    def call(self, inputs, training=None):
-        x, (h0,), mask = self._prepare(inputs, training)
-        sequence = R.simple_rnn(x, self.kernel, self.recurrent_kernel, self._bias(x), h0, self.activation, mask)
+    def call(self, inputs, training=None, mask=None):
+        x, (h0,), dropout_mask, step_mask = self._prepare(inputs, training, mask)
+        sequence = R.simple_rnn(x, self.kernel, self.recurrent_kernel, self._bias(x), h0, self.activation,
+                                dropout_mask, step_mask)
         return self._finish(sequence, [A.getitem(sequence, (slice(None), -1))])
 
 
@@ -192,10 +199,10 @@ class LSTM(_RNN):
             return xp.concatenate([input_gate, xp.ones((units,), dtype), base((2 * units,), dtype)])
         return forget_bias_one
 
-    def call(self, inputs, training=None):
-        x, (h0, c0), mask = self._prepare(inputs, training)
+    def call(self, inputs, training=None, mask=None):
+        x, (h0, c0), dropout_mask, step_mask = self._prepare(inputs, training, mask)
         both = R.lstm(x, self.kernel, self.recurrent_kernel, self._bias(x), h0, c0, self.activation,
-                      self.recurrent_activation, mask)
+                      self.recurrent_activation, dropout_mask, step_mask)
         sequence = A.getitem(both, (Ellipsis, slice(None, self.units)))
         states = [A.getitem(both, (slice(None), -1, slice(None, self.units))),
                   A.getitem(both, (slice(None), -1, slice(self.units, None)))]
@@ -219,10 +226,10 @@ class GRU(_RNN):
     def bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def call(self, inputs, training=None):
-        x, (h0,), mask = self._prepare(inputs, training)
+    def call(self, inputs, training=None, mask=None):
+        x, (h0,), dropout_mask, step_mask = self._prepare(inputs, training, mask)
         sequence = R.gru(x, self.kernel, self.recurrent_kernel, self._bias(x), h0, self.activation,
-                         self.recurrent_activation, self.reset_after, mask)
+                         self.recurrent_activation, self.reset_after, dropout_mask, step_mask)
         return self._finish(sequence, [A.getitem(sequence, (slice(None), -1))])
 
     def get_config(self):

@@ -22,6 +22,8 @@ def noise(tensor, draw, shape=None):
 
 
 class _Noise(Layer):
+    supports_masking = True
+
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = number(self.describe(), "rate", rate, 0.0)

@@ -23,6 +23,7 @@ class TimeDistributed(Layer):
 
     input_min_ndim = 3
     input_axes = "batch, timesteps, ..."
+    supports_masking = True
 
     def __init__(self, layer, **kwargs):
         super().__init__(**kwargs)
@@ -34,6 +35,9 @@ class TimeDistributed(Layer):
 
     def build(self, input_shape):
         self.layer._maybe_build((None,) + tuple(input_shape[2:]))
+
+    def _check_built_shape(self, shape):
+        """Any number of time steps; the wrapped layer checks the rest."""
 
     def call(self, inputs, training=None):
         n, t = inputs.shape[:2]
@@ -57,6 +61,7 @@ class Bidirectional(Layer):
     input_ndim = 3
     input_axes = "batch, timesteps, features"
     MERGES = ("concat", "sum", "mul", "ave")
+    supports_masking = True
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
         super().__init__(**kwargs)
@@ -78,9 +83,12 @@ class Bidirectional(Layer):
         self.forward_layer._maybe_build(tuple(input_shape))
         self.backward_layer._maybe_build(tuple(input_shape))
 
-    def call(self, inputs, training=None):
-        forward = self.forward_layer(inputs, training=training)
-        backward = self.backward_layer(inputs, training=training)
+    def _check_built_shape(self, shape):
+        """Any number of time steps; the recurrent layers check the features."""
+
+    def call(self, inputs, training=None, mask=None):
+        forward = self.forward_layer(inputs, training=training, mask=mask)
+        backward = self.backward_layer(inputs, training=training, mask=mask)
         if self.return_sequences:  # the backward layer's sequence runs from the last step: put it in time order
             backward = A.getitem(backward, (slice(None), slice(None, None, -1)))
         if self.merge_mode == "concat":
@@ -90,6 +98,9 @@ class Bidirectional(Layer):
         if self.merge_mode == "mul":
             return A.mul(forward, backward)
         return A.mul(A.add(forward, backward), 0.5)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return previous_mask if self.return_sequences else None
 
     def compute_output_shape(self, input_shape):
         shape = self.forward_layer.compute_output_shape(tuple(input_shape))

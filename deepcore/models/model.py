@@ -90,8 +90,7 @@ class Model(TrainingMixin, Layer):
         for tensor in self._graph:
             if id(tensor) in values:
                 continue
-            args = [values[id(parent)] for parent in tensor.inputs]
-            values[id(tensor)] = tensor.layer(args if len(args) > 1 else args[0], training=training)
+            values[id(tensor)] = tensor.replay([values[id(parent)] for parent in tensor.inputs], training)
         results = [values[id(t)] for t in self.outputs]
         return results[0] if self._single_output else results
 
@@ -142,7 +141,7 @@ class Model(TrainingMixin, Layer):
         nodes = []
         for tensor in self._graph:
             nodes.append({"layer": index[id(tensor.layer)],
-                          "inputs": [self._graph.index(p) for p in tensor.inputs]})
+                          "inputs": [self._graph.index(p) for p in tensor.inputs], **tensor.call_config()})
         return {"name": self.name, "trainable": self.trainable,
                 "layers": [layer_entry(layer) for layer in self.layers],
                 "nodes": nodes, "inputs": [self._graph.index(t) for t in self.inputs],

@@ -103,6 +103,7 @@ def _layer_from_config(entry, where, custom_objects=None):
 
 
 def model_from_config(document, where="model config", custom_objects=None):
+    from ..layers.node import replay_call
     from .model import Model
     from .sequential import Sequential
 
@@ -124,7 +125,7 @@ def model_from_config(document, where="model config", custom_objects=None):
         for node in config["nodes"]:
             layer = layer_objects[node["layer"]]
             parents = [tensors[i] for i in node["inputs"]]
-            tensors.append(layer.output if not parents else layer(parents if len(parents) > 1 else parents[0]))
+            tensors.append(layer.output if not parents else replay_call(layer, parents, node.get("call")))
         inputs = [tensors[i] for i in config["inputs"]]
         outputs = [tensors[i] for i in config["outputs"]]
         return Model(inputs[0] if config["single_input"] else inputs,

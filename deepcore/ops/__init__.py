@@ -24,13 +24,14 @@ from .shape import (broadcast_to, concatenate, depth_to_space, flatten, pad, rep
 
 # --- keras.ops (these names shadow the modules conv.py and shape.py: import those by full path) ---
 from . import linalg
+from .attention import dot_product_attention
 from .core import (associative_scan, cast, cond, convert_to_numpy, convert_to_tensor, copy, custom_gradient, dtype,
                    fori_loop, get_item, is_tensor, map, ndim, saturate_cast, scan, scatter, scatter_update, shape,
                    size, slice, slice_update, stop_gradient, switch, unstack, vectorized_map, while_loop)
 from .linalg import (cholesky, det, eig, eigh, inv, logdet, lstsq, lu_factor, norm, qr, slogdet, solve,
                      solve_triangular, svd)
 from .nn_extra import (average_pool, batch_normalization, binary_crossentropy, categorical_crossentropy, celu, conv,
-                       conv_transpose, depthwise_conv, dot_product_attention, extract_sequences, gelu, glu,
+                       conv_transpose, depthwise_conv, extract_sequences, gelu, glu,
                        hard_shrink, hard_tanh, in_top_k, layer_normalization, log_sigmoid, max_pool, moments,
                        normalize, psnr, rms_normalization, segment_max, segment_sum, separable_conv, soft_shrink,
                        sparse_categorical_crossentropy, sparse_plus, sparsemax, squareplus, tanh_shrink, threshold)

@@ -271,6 +271,8 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     if tuple(target.shape) != o.shape[:-1]:
         raise ValueError(f"sparse_categorical_crossentropy: target shape {target.shape} must be output shape "
                          f"{output.shape} without the class axis")
+    if o.ndim == 2:  # as is, so a softmax output still takes the fused logits path
+        return L.sparse_categorical_crossentropy(target.data, o, from_logits)
     flat = L.sparse_categorical_crossentropy(target.data.reshape(-1), A.reshape(o, (-1, o.shape[-1])), from_logits)
     return A.reshape(flat, o.shape[:-1])
 
@@ -283,71 +285,6 @@ def psnr(x1, x2, max_val):
     diff = A.sub(a, b)
     mse = A.mean(A.mul(diff, diff))
     return A.sub(20 * math.log10(max_val), A.mul(A.log(mse), 10 / math.log(10)))
-
-
-# --- attention ---------------------------------------------------------------------------
-
-def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
-                          flash_attention=None, attn_logits_soft_cap=None):
-    """softmax(q k^T * scale + bias, masked) v for (batch, seq, heads, head_dim) tensors (Vaswani et al. 2017).
-
-    ``mask`` (broadcastable to (batch, heads, q_seq, kv_seq)) is True where attention is allowed;
-    ``is_causal`` also hides later keys. scale defaults to 1/sqrt(head_dim).
-    """
-    from .products import einsum
-    q, k, v = operands(floating(query), floating(key), floating(value))
-    if q.ndim != 4 or k.ndim != 4 or v.ndim != 4 or q.shape[-1] != k.shape[-1] or k.shape[:2] != v.shape[:2]:
-        raise ValueError(f"dot_product_attention: expected (batch, seq, heads, head_dim) tensors with matching "
-                         f"sizes, got query {q.shape}, key {k.shape}, value {v.shape}")
-    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
-    logits = A.mul(einsum("btnh,bsnh->bnts", q, k), scale)
-    if attn_logits_soft_cap is not None:
-        logits = A.mul(act.tanh(A.mul(logits, 1.0 / attn_logits_soft_cap)), attn_logits_soft_cap)
-    if bias is not None:
-        logits = A.add(logits, operands(logits, bias)[1])
-    allowed = attention_allowed(logits.shape, mask, is_causal, get_array_module(logits.data))
-    weights = masked_softmax(logits, allowed)
-    return einsum("bnts,bsnh->btnh", weights, v)
-
-
-def attention_allowed(shape, mask, is_causal, xp):
-    """The boolean (..., q, k) pattern of allowed positions from a mask and/or causality (None: all)."""
-    allowed = None
-    if mask is not None:
-        allowed = xp.asarray(mask.data if hasattr(mask, "data") else mask).astype(bool)
-        try:
-            np.broadcast_shapes(allowed.shape, tuple(shape))
-        except ValueError:
-            raise ValueError(f"attention mask of shape {allowed.shape} does not broadcast to the attention "
-                             f"scores' shape {tuple(shape)}") from None
-    if is_causal:
-        causal = xp.tril(xp.ones(shape[-2:], dtype=bool), shape[-1] - shape[-2])
-        allowed = causal if allowed is None else allowed & causal
-    return allowed
-
-
-class MaskedSoftmax(Function):
-    """softmax over the last axis where ``allowed``; rows with nothing allowed give zeros."""
-
-    def __init__(self, allowed):
-        self.allowed = allowed
-
-    def forward(self, x):
-        xp = get_array_module(x)
-        x = xp.where(self.allowed, x, -xp.inf)
-        top = x.max(axis=-1, keepdims=True)
-        e = xp.exp(x - xp.where(xp.isfinite(top), top, 0))
-        total = e.sum(axis=-1, keepdims=True)
-        self.y = e / xp.where(total > 0, total, 1)
-        return self.y
-
-    def backward(self, g):
-        gy = g * self.y
-        return gy - self.y * gy.sum(axis=-1, keepdims=True)
-
-
-def masked_softmax(x, allowed):
-    return act.softmax(x, axis=-1) if allowed is None else MaskedSoftmax.apply(x, allowed=allowed)
 
 
 # --- segments, windows, top-k membership ---------------------------------------------------

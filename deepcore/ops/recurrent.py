@@ -8,6 +8,9 @@ batch-major (N, T, F); the loop runs time-major so each step's slice is contiguo
 
 ``recurrent_mask`` (optional, constant) multiplies the previous state where it
 enters the recurrent GEMM: recurrent dropout (Gal & Ghahramani 2016).
+
+``step_mask`` (optional, constant, (N, T) booleans) skips steps: where it is False the states
+are carried over unchanged, so the step's output repeats the previous one (Keras' masking).
 """
 from __future__ import annotations
 
@@ -26,10 +29,29 @@ ACTIVATIONS = {
 
 
 class _Recurrent(Function):
-    def __init__(self, activation="tanh", recurrent_activation="sigmoid", recurrent_mask=None):
+    def __init__(self, activation="tanh", recurrent_activation="sigmoid", recurrent_mask=None, step_mask=None):
         self.act, self.act_grad = ACTIVATIONS[activation]
         self.gate, self.gate_grad = ACTIVATIONS[recurrent_activation]
         self.mask = recurrent_mask
+        self.step_mask = step_mask  # time-major (T, N, 1) of 0/1 once forward has seen the dtype
+
+    def _prepare_step_mask(self, x):
+        if self.step_mask is not None:
+            self.step_mask = self.step_mask.T[..., None].astype(x.dtype)
+
+    def _carry(self, t, new, old):
+        """The new state where step t is unmasked, else the old one."""
+        if self.step_mask is None:
+            return new
+        m = self.step_mask[t]
+        return m * new + (1 - m) * old
+
+    def _split(self, t, grad):
+        """(part of grad for the step's computation, part that skips to the previous state)."""
+        if self.step_mask is None:
+            return grad, 0
+        m = self.step_mask[t]
+        return grad * m, grad * (1 - m)
 
     def _project(self, x, w, b):
         """x @ w + b for every step at once, time-major: (T, N, k*units)."""
@@ -54,10 +76,13 @@ class SimpleRNN(_Recurrent):
         xp = get_array_module(x)
         self.x, self.w, self.u = x, w, u
         xw = self._project(x, w, b)
+        self._prepare_step_mask(x)
         self.h = xp.empty((xw.shape[0] + 1,) + h0.shape, dtype=x.dtype)
+        self.new = xp.empty((xw.shape[0],) + h0.shape, dtype=x.dtype)
         self.h[0] = h0
         for t in range(xw.shape[0]):
-            self.h[t + 1] = self.act(xp, xw[t] + self._masked(self.h[t]) @ u)
+            self.new[t] = self.act(xp, xw[t] + self._masked(self.h[t]) @ u)
+            self.h[t + 1] = self._carry(t, self.new[t], self.h[t])
         return self.h[1:].transpose(1, 0, 2)
 
     def backward(self, g):
@@ -66,9 +91,10 @@ class SimpleRNN(_Recurrent):
         da = xp.empty_like(g)
         du, dh = xp.zeros_like(self.u), xp.zeros_like(self.h[0])
         for t in reversed(range(g.shape[0])):
-            da[t] = (g[t] + dh) * self.act_grad(xp, self.h[t + 1])
+            step, skip = self._split(t, g[t] + dh)
+            da[t] = step * self.act_grad(xp, self.new[t])
             du += self._masked(self.h[t]).T @ da[t]
-            dh = self._masked(da[t] @ self.u.T)
+            dh = self._masked(da[t] @ self.u.T) + skip
         dx, dw, db = self._input_grads(da, self.x, self.w)
         return dx, dw, du, db, dh
 
@@ -81,6 +107,7 @@ class LSTM(_Recurrent):
         xp = get_array_module(x)
         self.x, self.w, self.u = x, w, u
         xw = self._project(x, w, b)
+        self._prepare_step_mask(x)
         steps, n = xw.shape[:2]
         units = h0.shape[-1]
         self.gates = xp.empty((steps, n, 4 * units), dtype=x.dtype)  # activated i, f, g, o
@@ -95,9 +122,10 @@ class LSTM(_Recurrent):
             gates[:, 2 * units:3 * units] = self.act(xp, z[:, 2 * units:3 * units])
             gates[:, 3 * units:] = self.gate(xp, z[:, 3 * units:])
             i, f, g, o = (gates[:, k * units:(k + 1) * units] for k in range(4))
-            self.c[t + 1] = f * self.c[t] + i * g
-            self.act_c[t] = self.act(xp, self.c[t + 1])
-            self.h[t + 1] = o * self.act_c[t]
+            c = f * self.c[t] + i * g
+            self.act_c[t] = self.act(xp, c)
+            self.c[t + 1] = self._carry(t, c, self.c[t])
+            self.h[t + 1] = self._carry(t, o * self.act_c[t], self.h[t])
         return xp.concatenate([self.h[1:], self.c[1:]], axis=-1).transpose(1, 0, 2)
 
     def backward(self, grad):
@@ -109,15 +137,16 @@ class LSTM(_Recurrent):
         dh, dc = xp.zeros_like(self.h[0]), xp.zeros_like(self.c[0])
         for t in reversed(range(grad.shape[0])):
             i, f, g, o = (self.gates[t][:, k * units:(k + 1) * units] for k in range(4))
-            dh = grad[t, :, :units] + dh
-            dc = grad[t, :, units:] + dc + dh * o * self.act_grad(xp, self.act_c[t])
+            dh, skip_h = self._split(t, grad[t, :, :units] + dh)
+            dc, skip_c = self._split(t, grad[t, :, units:] + dc)
+            dc = dc + dh * o * self.act_grad(xp, self.act_c[t])
             dz[t, :, :units] = dc * g * self.gate_grad(xp, i)
             dz[t, :, units:2 * units] = dc * self.c[t] * self.gate_grad(xp, f)
             dz[t, :, 2 * units:3 * units] = dc * i * self.act_grad(xp, g)
             dz[t, :, 3 * units:] = dh * self.act_c[t] * self.gate_grad(xp, o)
             du += self._masked(self.h[t]).T @ dz[t]
-            dh = self._masked(dz[t] @ self.u.T)
-            dc = dc * f
+            dh = self._masked(dz[t] @ self.u.T) + skip_h
+            dc = dc * f + skip_c
         dx, dw, db = self._input_grads(dz, self.x, self.w)
         return dx, dw, du, db, dh, dc
 
@@ -138,6 +167,7 @@ class GRU(_Recurrent):
         self.x, self.w, self.u = x, w, u
         units = h0.shape[-1]
         xw = self._project(x, w, b[0] if self.reset_after else b)
+        self._prepare_step_mask(x)
         steps, n = xw.shape[:2]
         self.h = xp.empty((steps + 1, n, units), dtype=x.dtype)
         self.zrh = xp.empty((steps, n, 3 * units), dtype=x.dtype)  # activated z, r, candidate
@@ -156,7 +186,7 @@ class GRU(_Recurrent):
                 self.rec_h[t] = zrh[:, units:2 * units] * h
                 zrh[:, 2 * units:] = self.act(xp, xw[t, :, 2 * units:] + self.rec_h[t] @ u[:, 2 * units:])
             z = zrh[:, :units]
-            self.h[t + 1] = z * self.h[t] + (1 - z) * zrh[:, 2 * units:]
+            self.h[t + 1] = self._carry(t, z * self.h[t] + (1 - z) * zrh[:, 2 * units:], self.h[t])
         return self.h[1:].transpose(1, 0, 2)
 
     def backward(self, grad):
@@ -170,7 +200,7 @@ class GRU(_Recurrent):
         for t in reversed(range(grad.shape[0])):
             z, r, cand = (self.zrh[t][:, k * units:(k + 1) * units] for k in range(3))
             h_prev, h = self.h[t], self._masked(self.h[t])
-            dh = grad[t] + dh
+            dh, skip = self._split(t, grad[t] + dh)
             da_h = dh * (1 - z) * self.act_grad(xp, cand)
             da_z = dh * (h_prev - cand) * self.gate_grad(xp, z)
             dh_prev = dh * z
@@ -188,27 +218,27 @@ class GRU(_Recurrent):
                 du[:, 2 * units:] += self.rec_h[t].T @ da_h
                 dh_prev += self._masked(dzr @ self.u[:, :2 * units].T + d_rh * r)
             dxw[t] = xp.concatenate([da_z, da_r, da_h], axis=-1)
-            dh = dh_prev
+            dh = dh_prev + skip
         dx, dw, db = self._input_grads(dxw, self.x, self.w)
         if self.reset_after:
             db = xp.stack([db, db_rec])
         return dx, dw, du, db, dh
 
 
-def simple_rnn(x, kernel, recurrent_kernel, bias, h0, activation="tanh", recurrent_mask=None):
+def simple_rnn(x, kernel, recurrent_kernel, bias, h0, activation="tanh", recurrent_mask=None, step_mask=None):
     return SimpleRNN.apply(x, kernel, recurrent_kernel, bias, h0, activation=activation,
-                           recurrent_mask=recurrent_mask)
+                           recurrent_mask=recurrent_mask, step_mask=step_mask)
 
 
 def lstm(x, kernel, recurrent_kernel, bias, h0, c0, activation="tanh", recurrent_activation="sigmoid",
-         recurrent_mask=None):
+         recurrent_mask=None, step_mask=None):
     """Returns (N, T, 2*units): every h_t, then every c_t, on the last axis."""
     return LSTM.apply(x, kernel, recurrent_kernel, bias, h0, c0, activation=activation,
-                      recurrent_activation=recurrent_activation, recurrent_mask=recurrent_mask)
+                      recurrent_activation=recurrent_activation, recurrent_mask=recurrent_mask, step_mask=step_mask)
 
 
 def gru(x, kernel, recurrent_kernel, bias, h0, activation="tanh", recurrent_activation="sigmoid", reset_after=True,
-        recurrent_mask=None):
+        recurrent_mask=None, step_mask=None):
     return GRU.apply(x, kernel, recurrent_kernel, bias, h0, activation=activation,
                      recurrent_activation=recurrent_activation, reset_after=reset_after,
-                     recurrent_mask=recurrent_mask)
+                     recurrent_mask=recurrent_mask, step_mask=step_mask)

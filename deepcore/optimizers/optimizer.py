@@ -158,6 +158,9 @@ class Optimizer:
         self.prepare_step()
         for grad, (_, variable) in zip(grads, pairs):
             self.update(variable, grad, lr)
+        for _, variable in pairs:  # Keras: constraints project each weight after its update
+            if getattr(variable, "constraint", None) is not None:
+                variable.assign(variable.constraint(variable))
 
     def apply_gradients(self, grads_and_vars):
         grads, variables = zip(*grads_and_vars)
