@@ -5,8 +5,9 @@
 
 Writes results/distributed-<date>-<commit>.json. For each config RANKSxTHREADS it starts `mpiexec -n RANKS`
 on this script (--worker) with THREADS numba/BLAS threads per rank; the configs run in turn, --rounds
-times, and the table shows each one's median. Each run measures the allreduce of 4 KB .. 64 MB float32 buffers (algorithm bandwidth = bytes / time; bus
-bandwidth = 2 (N-1) / N x that, the bytes each rank sends in a ring allreduce, as nccl-tests reports), then
+times, and the table shows each one's median. Each run measures the allreduce of 4 KB .. 64 MB float32
+buffers (algorithm bandwidth = bytes / time; bus bandwidth = 2 (N-1) / N x that, the bytes each rank sends
+in a ring allreduce, as nccl-tests reports), then
 times fit on the MNIST LeNet of examples/ (global batch 128, random data, after a warm-up that compiles the
 kernels), with the gradient allreduce overlapping backward and without. The machine's load average is
 recorded: other processes on the same cores make every number slower.
@@ -133,7 +134,8 @@ def render(document) -> str:
     lines = [f"`{document['command']}` on {machine['cpu_model']} ({machine['cpu_count']} CPU threads, load average "
              f"{machine['load_average_at_start']:.1f} at start, {machine['load_average_at_end']:.1f} at end), "
              f"commit {document['git_commit']}; medians of {1 + max(r['round'] for r in document['runs'])} rounds",
-             "", "| ranks x threads | img/s, overlap | img/s, no overlap | 4 MB allreduce, bus GB/s |", "|---|---|---|---|"]
+             "", "| ranks x threads | img/s, overlap | img/s, no overlap | 4 MB allreduce, bus GB/s |",
+             "|---|---|---|---|"]
     configs = {}
     for run in document["runs"]:
         configs.setdefault((run["ranks"], run["threads_per_rank"]), []).append(run)

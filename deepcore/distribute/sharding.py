@@ -32,8 +32,13 @@ class ShardedBatches:
     """
 
     def __init__(self, batches, communicator, training=False, on_first_batch=None):
+        from ..models.data_adapter import ArrayBatches
+
         self.batches, self.communicator, self.training = batches, communicator, training
         self.steps = batches.steps
+        if training and isinstance(batches, ArrayBatches) and \
+                batches.num_samples - (batches.steps - 1) * batches.batch_size < communicator.size:
+            self.steps -= 1  # the last batch will be skipped: fit's last logging step is the one before
         self.share, self.batch_indices = 1.0, []
         self._on_first_batch = on_first_batch
 

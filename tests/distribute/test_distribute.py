@@ -81,6 +81,23 @@ def test_shards_are_consecutive_cover_the_batch_and_differ_by_at_most_one(size):
         assert max(lengths) - min(lengths) <= 1 and lengths == sorted(lengths, reverse=True)
 
 
+def test_a_last_training_batch_smaller_than_the_world_is_skipped_and_not_counted():
+    from deepcore.distribute.sharding import ShardedBatches
+    from deepcore.models.data_adapter import ArrayBatches
+
+    third = types.SimpleNamespace(rank=2, size=3)  # no collective runs without shuffling
+    training = ShardedBatches(ArrayBatches(np.arange(66), None, None, 32, False), third, training=True)
+    assert training.steps == 2
+    with pytest.warns(UserWarning, match="skipped a training batch of 2 sample"):
+        parts = [batch[0] for batch in training.epoch()]
+    np.testing.assert_array_equal(np.concatenate(parts), [22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+                                                          54, 55, 56, 57, 58, 59, 60, 61, 62, 63])
+    assert training.share == pytest.approx(10 / 32)
+    evaluation = ShardedBatches(ArrayBatches(np.arange(66), None, None, 32, False), third)
+    assert evaluation.steps == 3 and len(list(evaluation.epoch())) == 2  # rank 2's part of the last 2 is empty
+    assert evaluation.batch_indices == [0, 1]
+
+
 def test_metric_state_is_what_reset_state_assigns():
     assert metric_state_names(dc.metrics.Mean()) == ["total", "count"]
     assert set(metric_state_names(dc.metrics.Precision())) == {"true_positives", "false_positives",
