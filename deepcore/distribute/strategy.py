@@ -42,7 +42,8 @@ class DataParallel(LocalStrategy):
     Rank and world size come from MPI (mpi4py). Not launched by mpiexec, or without mpi4py, it is a world
     of one process that trains exactly as without a strategy. ``communication``: "auto" (NCCL between
     GPUs when deepcore runs on the GPU and NCCL is available, else MPI), "mpi" or "nccl". On GPU each
-    process uses GPU ``local rank % GPUs per host``.
+    process uses GPU ``local rank % GPUs per host``. On CPU give each process cores / N threads
+    (``deepcore launch`` does; under plain mpiexec set NUMBA_NUM_THREADS and OMP_NUM_THREADS).
     """
 
     def __init__(self, bucket_mb=4.0, communication="auto", overlap=True):
