@@ -1,5 +1,6 @@
 """Keras-style layers."""
 from .activation import ELU, RBF, LeakyReLU, LogSoftmax, Maxout, PReLU, ReLU, Softmax
+from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import KerasTensor, Layer, SelectOutput
 from .conv_transpose import Conv2DTranspose
 from .convolutional import Conv1D, Conv2D, Conv3D

@@ -308,6 +308,7 @@ class Layer:
             shape = first.shape
             self.check_input_shape(shape)
         args = (first,) + tuple(as_tensor(a) if _is_array(a) else a for a in args[1:])
+        kwargs = {k: as_tensor(v) if _is_array(v) and not k.endswith("mask") else v for k, v in kwargs.items()}
         tensor_arguments = self._tensor_arguments(args, kwargs)
         self._build_for_call(tensor_arguments)
         self._check_built_shape(shape)
@@ -351,7 +352,7 @@ class Layer:
                 found[names[i] if i < len(names) else f"arg_{i}"] = value
         for key, value in kwargs.items():
             if key != "training" and key != "mask" and not key.endswith("_mask") and \
-                    isinstance(value, (Tensor, KerasTensor)):
+                    (_is_array(value) or isinstance(value, (Tensor, KerasTensor))):
                 found[key] = value
         return found
 

@@ -97,9 +97,11 @@ def symbolic_call(layer, args, kwargs, select_output):
     tensor_arguments = layer._tensor_arguments(args, kwargs)
     layer._build_for_call(tensor_arguments)
     parents, template = record_call(args, kwargs)
+    # compute_output_shape sees shapes only: a call with option flags (return_attention_scores=True, ...) runs
+    flags = any(k != "training" and v is not None and v is not False and not is_symbolic(v) for k, v in kwargs.items())
     if template is None and len(tensor_arguments) == 1:
         output_shape = layer.compute_output_shape(shape_of(first))
-    elif not getattr(type(layer).compute_output_shape, "is_default", False):
+    elif not flags and not getattr(type(layer).compute_output_shape, "is_default", False):
         output_shape = layer.compute_output_shape(*[shape_of(a) for a in args if isinstance(a, (KerasTensor, list,
                                                                                                  tuple))])
     else:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..autograd import arithmetic as A
-from ..autograd.function import Function
+from ..autograd.tensor import unwrap
 from ..backend import get_array_module
 from . import activations as act
 from .core import floating, operands
@@ -25,13 +25,14 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     if q.ndim != 4 or k.ndim != 4 or v.ndim != 4 or q.shape[-1] != k.shape[-1] or k.shape[:2] != v.shape[:2]:
         raise ValueError(f"dot_product_attention: expected (batch, seq, heads, head_dim) tensors with matching "
                          f"sizes, got query {q.shape}, key {k.shape}, value {v.shape}")
+    scores_shape = (q.shape[0], q.shape[2], q.shape[1], k.shape[1])
+    allowed = attention_allowed(scores_shape, mask, is_causal, get_array_module(q.data))
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     logits = A.mul(einsum("btnh,bsnh->bnts", q, k), scale)
     if attn_logits_soft_cap is not None:
         logits = A.mul(act.tanh(A.mul(logits, 1.0 / attn_logits_soft_cap)), attn_logits_soft_cap)
     if bias is not None:
         logits = A.add(logits, operands(logits, bias)[1])
-    allowed = attention_allowed(logits.shape, mask, is_causal, get_array_module(logits.data))
     weights = masked_softmax(logits, allowed)
     return einsum("bnts,bsnh->btnh", weights, v)
 
@@ -40,37 +41,22 @@ def attention_allowed(shape, mask, is_causal, xp):
     """The boolean (..., q, k) pattern of allowed positions from a mask and/or causality (None: all)."""
     allowed = None
     if mask is not None:
-        allowed = xp.asarray(mask.data if hasattr(mask, "data") else mask).astype(bool)
+        allowed = xp.asarray(unwrap(mask)).astype(bool)
         try:
             np.broadcast_shapes(allowed.shape, tuple(shape))
         except ValueError:
             raise ValueError(f"attention mask of shape {allowed.shape} does not broadcast to the attention "
                              f"scores' shape {tuple(shape)}") from None
-    if is_causal:
-        causal = xp.tril(xp.ones(shape[-2:], dtype=bool), shape[-1] - shape[-2])
+    if is_causal:  # query i sees keys 0..i (Keras' lower triangle, aligned top-left)
+        causal = xp.tril(xp.ones(shape[-2:], dtype=bool))
         allowed = causal if allowed is None else allowed & causal
     return allowed
 
 
-class MaskedSoftmax(Function):
-    """softmax over the last axis where ``allowed``; rows with nothing allowed give zeros."""
-
-    def __init__(self, allowed):
-        self.allowed = allowed
-
-    def forward(self, x):
-        xp = get_array_module(x)
-        x = xp.where(self.allowed, x, -xp.inf)
-        top = x.max(axis=-1, keepdims=True)
-        e = xp.exp(x - xp.where(xp.isfinite(top), top, 0))
-        total = e.sum(axis=-1, keepdims=True)
-        self.y = e / xp.where(total > 0, total, 1)
-        return self.y
-
-    def backward(self, g):
-        gy = g * self.y
-        return gy - self.y * gy.sum(axis=-1, keepdims=True)
-
-
 def masked_softmax(x, allowed):
-    return act.softmax(x, axis=-1) if allowed is None else MaskedSoftmax.apply(x, allowed=allowed)
+    """Softmax over the last axis with disallowed entries set to -1e9 first, as Keras (so a row with
+    nothing allowed comes out uniform)."""
+    if allowed is None:
+        return act.softmax(x, axis=-1)
+    from .numpy_math import where
+    return act.softmax(where(allowed, x, -1e9), axis=-1)
