@@ -5,7 +5,7 @@
 __version__ = "0.1.0"
 
 from . import activations, applications, backend, callbacks, initializers, layers, losses, metrics, models, ops, optimizers
-from . import constraints, data, datasets, distribute, random, regularizers, saving, utils
+from . import constraints, data, datasets, distribute, preprocessing, random, regularizers, saving, utils
 from .autograd import GradientTape, Tensor, grad_check, no_grad
 from .autograd.variable import Variable
 from .backend import device, get_device, set_device

@@ -1,4 +1,4 @@
-"""Helpers as ``keras.utils``: seeding, one-hot labels, and training-curve plots."""
+"""Helpers as ``keras.utils``: seeding, one-hot labels, padding and normalizing, and training-curve plots."""
 from __future__ import annotations
 
 import os
@@ -8,6 +8,7 @@ import numpy as np
 
 from .backend import random as _random
 from .files import atomic_write
+from .preprocessing.sequence import pad_sequences  # noqa: F401 - keras.utils.pad_sequences
 
 
 def set_random_seed(seed: int) -> None:
@@ -43,6 +44,22 @@ def to_categorical(x, num_classes=None) -> np.ndarray:
     one_hot = np.zeros((labels.size, num_classes), dtype=np.float32)
     one_hot[np.arange(labels.size), labels] = 1
     return one_hot.reshape(shape + (num_classes,))
+
+
+def normalize(x, axis=-1, order=2):
+    """x divided by its ``order``-norm along ``axis`` (a zero norm divides by 1), as Keras.
+
+    NumPy in, NumPy out; a Tensor goes through ``dc.ops.normalize`` (differentiable)."""
+    from .autograd.tensor import Tensor
+    if isinstance(x, Tensor):
+        from .ops import normalize as normalize_op
+        return normalize_op(x, axis=axis, order=order)
+    x = np.asarray(x)
+    if x.ndim == 0:
+        raise ValueError("normalize: expected an array with at least one axis, got a scalar")
+    norm = np.atleast_1d(np.linalg.norm(x, order, axis))
+    norm[norm == 0] = 1
+    return x / np.expand_dims(norm, axis)
 
 
 def plot_history(history, path) -> Path:
