@@ -100,6 +100,7 @@ def describe(argv: list[str], threads: dict) -> dict:
         "argv": list(sys.argv),
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
+        "git_uncommitted": git_uncommitted(),
         "versions": versions(),
         "machine": machine(),
         "threads": threads,
@@ -174,11 +175,20 @@ def gpu_name() -> str | None:
 
 def git_commit() -> str:
     """``git rev-parse HEAD`` of the checkout deepcore is imported from, else ``'unknown'``."""
-    source = Path(__file__).resolve().parent
+    output = _git("rev-parse", "HEAD")
+    return output.strip() if output and output.strip() else "unknown"
+
+
+def git_uncommitted() -> list[str] | None:
+    """Source files (deepcore/, kernels/) that differ from the commit: a result measured them, not it."""
+    output = _git("status", "--porcelain", "--untracked-files=all", "--", ".", "../kernels")
+    return None if output is None else [line[3:] for line in output.splitlines() if line.strip()]
+
+
+def _git(*arguments) -> str | None:
+    package = Path(__file__).resolve().parent.parent
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True,
-                              timeout=10)
+        done = subprocess.run(["git", *arguments], cwd=package, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    commit = done.stdout.strip()
-    return commit if done.returncode == 0 and commit else "unknown"
+        return None
+    return done.stdout if done.returncode == 0 else None

@@ -7,8 +7,8 @@ import pytest
 from deepcore.backend import gpu_probe
 from deepcore.bench import cli
 
-HEADER_FIELDS = {"schema", "kind", "command", "argv", "timestamp", "git_commit", "versions", "machine", "threads",
-                 "settings", "skipped_devices", "results"}
+HEADER_FIELDS = {"schema", "kind", "command", "argv", "timestamp", "git_commit", "git_uncommitted", "versions",
+                 "machine", "threads", "settings", "skipped_devices", "results"}
 VERSION_FIELDS = {"python", "deepcore", "numpy", "numba", "cupy", "torch"}
 TINY = ["--steps", "1", "--repeats", "1", "--warmup", "0", "--threads", "1"]
 
