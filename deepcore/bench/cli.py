@@ -149,6 +149,7 @@ def main(argv=None) -> int:
         run = run_models_command if args.command == "models" else run_ops_command
         document, status = run(args, devices, header) if devices else ({**header, "results": []}, 0)
     document["machine"]["load_average_at_end"] = environment.load_average()
+    document["threads"]["numba_threading_layer"] = environment.numba_threading_layer()
     for line in report.messages(document["results"]) if args.command == "models" else []:
         print(line, file=sys.stderr)
     if args.json:

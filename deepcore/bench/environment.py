@@ -93,6 +93,16 @@ def thread_counts(requested: int | None) -> dict:
     return counts
 
 
+def numba_threading_layer() -> str | None:
+    """``omp``, ``tbb`` or ``workqueue``: known only once a parallel numba kernel has run."""
+    import numba
+
+    try:
+        return numba.threading_layer()
+    except ValueError:
+        return None
+
+
 def describe(argv: list[str], threads: dict) -> dict:
     """The header of every result file: command, time, versions, machine, commit."""
     return {
