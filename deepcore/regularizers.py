@@ -40,6 +40,13 @@ def L2(l2=0.01):
     return L1L2(l2=l2)
 
 
+def l1_l2(l1=0.01, l2=0.01):
+    return L1L2(l1=l1, l2=l2)
+
+
+l1, l2 = L1, L2  # Keras' lower-case aliases
+
+
 def get(identifier):
     if identifier is None or isinstance(identifier, Regularizer) or callable(identifier):
         return identifier

@@ -32,5 +32,11 @@ class Variable(Tensor):
                                    device_of(self.data)).astype(self.dtype, copy=False)
         return self
 
+    def assign_add(self, value):
+        return self.assign(self.data + to_device(unwrap(value), device_of(self.data)))
+
+    def assign_sub(self, value):
+        return self.assign(self.data - to_device(unwrap(value), device_of(self.data)))
+
     def __repr__(self):
         return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}>"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import constraints, initializers, ops, regularizers
 from ..autograd import arithmetic as A
 from ..autograd.tensor import unwrap
@@ -128,10 +130,14 @@ class MultiHeadAttention(Layer):
             allowed = _and(allowed, causal_mask(xp, t, s))
         mask = _mask(xp, attention_mask)
         if mask is not None:
-            if mask.ndim < 2 or mask.shape[-2:] != (t, s) or mask.shape[0] not in (1, batch):
-                raise ValueError(f"{self.describe()}: attention_mask must have shape (batch, {t}, {s}), "
-                                 f"got {mask.shape}")
-            allowed = _and(allowed, mask.reshape((mask.shape[0], t, s)))
+            try:
+                if mask.ndim > 3:
+                    raise ValueError
+                np.broadcast_shapes(mask.shape, (batch, t, s))
+            except ValueError:
+                raise ValueError(f"{self.describe()}: attention_mask must have shape (batch, {t}, {s}) or one "
+                                 f"that broadcasts to it, such as (batch, 1, {s}); got {mask.shape}") from None
+            allowed = _and(allowed, mask.reshape((1,) * (3 - mask.ndim) + mask.shape))
         return allowed
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):

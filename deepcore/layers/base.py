@@ -369,12 +369,13 @@ class Layer:
                 kwargs[key] = get_mask(value)
 
     def _check_built_shape(self, shape):
-        """Non-batch dimensions the weights were built for must match the input's."""
+        """The feature (last) axis the weights were built for must match the input's; other axes may vary,
+        as Keras' input specs (``axes={-1: n}``) allow."""
         built = self._build_input_shape
-        if built is None or isinstance(built, list) or isinstance(shape, list):
+        if built is None or isinstance(built, list) or isinstance(shape, list) or not built or not shape:
             return
-        if len(built) != len(shape) or any(b is not None and b != s for b, s in zip(built[1:], shape[1:])):
-            expected = "(batch, " + ", ".join(str(d) for d in built[1:]) + ")"
+        if built[-1] is not None and built[-1] != shape[-1]:
+            expected = f"(batch, {built[-1]})" if len(built) == 2 else f"(batch, ..., {built[-1]})"
             raise ValueError(f"{self.describe()}: expected input of shape {expected}, got shape {tuple(shape)}")
 
     def _call_symbolic(self, *args, **kwargs):

@@ -28,6 +28,9 @@ class Embedding(Layer):
                                           regularizer=self.embeddings_regularizer,
                                           constraint=self.embeddings_constraint, name="embeddings")
 
+    def _check_built_shape(self, shape):
+        """Ids of any shape: the table does not depend on it."""
+
     def call(self, inputs, training=None):
         try:
             return embedding(unwrap(inputs), self.embeddings)

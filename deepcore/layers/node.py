@@ -79,7 +79,8 @@ def fill(template_value, values):
 def replay_call(layer, values, call, training=None):
     """``layer`` called as recorded, with ``values`` in the parents' places."""
     if call is None:
-        return layer(list(values) if len(values) > 1 else values[0], training=training)
+        first = list(values) if len(values) > 1 else values[0]
+        return layer(first) if training is None else layer(first, training=training)
     args = [fill(a, values) for a in call["args"]]
     kwargs = {k: fill(v, values) for k, v in call["kwargs"].items()}
     if training is not None:
@@ -92,6 +93,7 @@ def symbolic_call(layer, args, kwargs, select_output):
     (``compute_output_shape``, or a run on zeros), and return KerasTensor(s) recording the call.
     Several outputs become ``select_output(i)`` nodes on one node for the call."""
     first = args[0]
+    kwargs = {k: v for k, v in kwargs.items() if not (k == "training" and v is None)}
     if not isinstance(first, (list, tuple)):
         layer.check_input_shape(first.shape)
     tensor_arguments = layer._tensor_arguments(args, kwargs)
@@ -142,8 +144,9 @@ def infer_output_shapes(layer, make_arguments):
 
     def run(unknown):
         args, kwargs = make_arguments(unknown)
-        if "training" in inspect.signature(type(layer).call).parameters:
-            kwargs = {"training": False, **kwargs}
+        takes_training = "training" in inspect.signature(type(layer).call).parameters
+        kwargs = {**kwargs, "training": kwargs.get("training", False)} if takes_training else \
+            {k: v for k, v in kwargs.items() if k != "training"}
         with no_grad():
             return shapes_of(layer.call(*args, **kwargs))
 

@@ -87,9 +87,6 @@ class _RNN(Layer):
         self.bias = self.add_weight(self.bias_shape(), self.bias_init(), regularizer=self.bias_regularizer,
                                     name="bias") if self.use_bias else None
 
-    def _check_built_shape(self, shape):
-        """Any number of time steps; ``_prepare`` checks the feature axis against the kernel."""
-
     def bias_shape(self):
         return (self.gates * self.units,)
 

@@ -36,9 +36,6 @@ class TimeDistributed(Layer):
     def build(self, input_shape):
         self.layer._maybe_build((None,) + tuple(input_shape[2:]))
 
-    def _check_built_shape(self, shape):
-        """Any number of time steps; the wrapped layer checks the rest."""
-
     def call(self, inputs, training=None):
         n, t = inputs.shape[:2]
         y = self.layer(A.reshape(inputs, (n * t,) + inputs.shape[2:]), training=training)
@@ -82,9 +79,6 @@ class Bidirectional(Layer):
     def build(self, input_shape):
         self.forward_layer._maybe_build(tuple(input_shape))
         self.backward_layer._maybe_build(tuple(input_shape))
-
-    def _check_built_shape(self, shape):
-        """Any number of time steps; the recurrent layers check the features."""
 
     def call(self, inputs, training=None, mask=None):
         forward = self.forward_layer(inputs, training=training, mask=mask)

@@ -33,8 +33,7 @@ class CompiledObjectives:
         self.output_names = list(output_names)
         multi = len(self.output_names) > 1
         self.losses = [None if l is None else losses_module.get(l) for l in per_output(who, loss, output_names)]
-        if all(l is None for l in self.losses):
-            raise ValueError(f"{who}: a loss is required, e.g. loss='sparse_categorical_crossentropy'")
+        self.model_name = model_name  # without a loss, the model's add_loss terms are the loss (Keras)
         self.loss_weights = [1.0 if w is None else float(w)
                              for w in per_output(who + " loss_weights", loss_weights, output_names, 1.0)]
         if metrics is not None and not multi and isinstance(metrics, (str, metrics_module.Metric)):
@@ -46,6 +45,8 @@ class CompiledObjectives:
         for index, (group, loss) in enumerate(zip(grouped, self.losses)):
             for identifier in ([group] if isinstance(group, (str, metrics_module.Metric)) else group or []):
                 metric = metrics_module.get(identifier, loss)
+                if isinstance(identifier, str) and identifier.islower():
+                    metric.name = identifier  # Keras logs a metric given by name under that name ('mae')
                 if multi:
                     metric.name = f"{self.output_names[index]}_{metric.name}"
                 self.metrics.append((index, metric))
@@ -67,7 +68,10 @@ class CompiledObjectives:
             value = value if weight == 1.0 else A.mul(value, weight)
             total = value if total is None else A.add(total, value)
         for penalty in extra_losses:
-            total = A.add(total, penalty)
+            total = penalty if total is None else A.add(total, penalty)
+        if total is None:
+            raise ValueError(f"Model '{self.model_name}': no loss to compute; pass loss= to compile() or add "
+                             f"terms with add_loss() in the model")
         return total
 
     def update_metrics(self, y, y_pred, sample_weight, loss, batch):

@@ -14,6 +14,7 @@ import numpy as np
 from .. import callbacks as callbacks_module
 from ..autograd.function import no_grad
 from ..backend.device import get_device, to_device
+from ..utils import unpack_x_y_sample_weight
 from .data_adapter import (ArrayBatches, DatasetBatches, flatten_structure, is_dataset, map_structure, to_host)
 
 LOG_EVERY = 10  # batches between host syncs for the progress bar and batch callbacks
@@ -45,7 +46,7 @@ class TrainingMixin:
 
     def train_step(self, data):
         """One optimizer step on a batch. Returns None (logs come from the metric trackers) or a dict."""
-        x, y, sample_weight = data
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         self.apply_gradients_of(loss)
@@ -70,10 +71,21 @@ class TrainingMixin:
         return grads
 
     def test_step(self, data):
-        x, y, sample_weight = data
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._objectives.update_metrics(y, y_pred, sample_weight, loss.data, _batch_size(x))
+
+    @property
+    def metrics(self):
+        """Keras 3: the loss tracker and the compiled metrics; a custom train_step may update and return them
+        (a subclass may override this with its own trackers, which fit then resets every epoch)."""
+        objectives = getattr(self, "_objectives", None)
+        return objectives.all_metrics() if objectives is not None else []
+
+    def reset_metrics(self):
+        for metric in self.metrics:
+            metric.reset_state()
 
     def predict_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
@@ -163,7 +175,7 @@ class TrainingMixin:
                                 False, class_weight)
         batches = self._distribute.distribute_batches(batches, self, training=True)
         self._objectives.reset()
-        logs = self.train_step(_to_device(next(batches.epoch())))
+        logs = self.train_step(_to_device(_step_data(next(batches.epoch()))))
         return self._format(logs or self._distribute.results(self._objectives), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -241,10 +253,11 @@ class TrainingMixin:
 
     def _fit_epoch(self, train, steps_per_epoch, steps, epoch, bar, cbs):
         self._objectives.reset()
+        self.reset_metrics()
         logs = {}
         for step, batch in enumerate(train.epoch(steps_per_epoch)):
             cbs.on_train_batch_begin(step)
-            returned = self.train_step(_to_device(batch))
+            returned = self.train_step(_to_device(_step_data(batch)))
             if (step + 1) % LOG_EVERY == 0 or step + 1 == steps:  # the one host sync per logging step
                 logs = host_logs(returned or self._distribute.results(self._objectives))
                 if not math.isfinite(logs.get("loss", 0.0)):
@@ -270,11 +283,12 @@ class TrainingMixin:
     def _evaluate_batches(self, batches, steps, show):
         batches = self._distribute.distribute_batches(batches)
         self._objectives.reset()
+        self.reset_metrics()
         bar = _progress_bar(steps or batches.steps, "Evaluate", show and self._distribute.is_chief)
         returned = None
         with no_grad():
             for batch in batches.epoch(steps):
-                returned = self.test_step(_to_device(batch))
+                returned = self.test_step(_to_device(_step_data(batch)))
                 if bar is not None:
                     bar.update(1)
         if bar is not None:
@@ -339,6 +353,11 @@ def host_logs(logs):
 
 def format_logs(logs):
     return {k: f"{v:.4f}" if np.ndim(v) == 0 else np.array2string(np.asarray(v), precision=3) for k, v in logs.items()}
+
+
+def _step_data(batch):
+    """Keras gives train_step/test_step (x, y), and (x, y, sample_weight) only when there are weights."""
+    return batch[:2] if isinstance(batch, tuple) and len(batch) == 3 and batch[2] is None else batch
 
 
 def _batch_size(x):

@@ -97,7 +97,7 @@ def test_fit_on_pydataset_and_generator():
 def test_custom_train_step_with_gradient_tape():
     class Custom(keras.Model):
         def train_step(self, data):
-            x, y, _ = data
+            x, y = data  # Keras passes (x, y) when there are no sample weights
             with keras.GradientTape() as tape:
                 loss = self.compute_loss(y=y, y_pred=self(x, training=True))
             grads = tape.gradient(loss, self.trainable_weights)
