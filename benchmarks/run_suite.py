@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def main(argv: list[str]) -> int:
     stem = f"{datetime.date.today().isoformat()}-{git_commit()[:7]}"
     status = 0
     for device_name in ["cpu"] + (["gpu"] if gpu_probe()[0] else []):
-        prefix = RESULTS / f"{device_name}-{stem}"
+        prefix = os.path.relpath(RESULTS / f"{device_name}-{stem}")  # the recorded command stays short
         status |= cli.main(["models", "--device", device_name, "--compare", "torch", "--json",
                             f"{prefix}.json", *argv])
         status |= cli.main(["ops", "--device", device_name, "--json", f"{prefix}-ops.json", *argv])
