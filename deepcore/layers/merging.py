@@ -111,7 +111,8 @@ class Concatenate(_Merge):
         if axis == inputs[0].ndim - 1:
             return super().compute_mask(inputs, previous_mask)
         xp = get_array_module(inputs[0].data)
-        full = [xp.ones(x.shape[:axis + 1], bool) if m is None else xp.asarray(m) for x, m in zip(inputs, previous_mask)]
+        full = [xp.ones(x.shape[:axis + 1], bool) if m is None else xp.asarray(m)
+                for x, m in zip(inputs, previous_mask)]
         return xp.concatenate(full, axis=axis)
 
     def compute_output_shape(self, input_shape):

@@ -307,6 +307,29 @@ def associative_scan(f, elems, reverse=False, axis=0):
     return moveaxis(stack([out[i] for i in range(x.shape[0])], axis=0), 0, axis)
 
 
+def vectorize(pyfunc, excluded=None, signature=None):
+    """``pyfunc`` applied to every element of its (broadcast) tensor arguments, results stacked back into
+    that shape; ``pyfunc`` may use any dc.ops (the result is differentiable). Scalar cores only."""
+    if signature is not None:
+        raise ValueError("vectorize: signature= is not supported (scalar cores only)")
+    excluded = set(excluded or ())
+
+    def vectorized(*args):
+        index = [i for i in range(len(args)) if i not in excluded]
+        tensors = operands(*[args[i] for i in index])
+        shape = np.broadcast_shapes(*[t.shape for t in tensors])
+        from .numpy_layout import broadcast_to, stack
+        flat = [A.reshape(broadcast_to(t, shape), (-1,)) for t in tensors]
+        results = []
+        for k in range(int(np.prod(shape, dtype=np.int64))):
+            call = list(args)
+            for i, t in zip(index, flat):
+                call[i] = A.getitem(t, k)
+            results.append(operands(pyfunc(*call))[0])
+        return A.reshape(stack(results, axis=0), shape)
+    return vectorized
+
+
 def unstack(x, num=None, axis=0):
     (x,) = operands(x)
     axis = axis % x.ndim

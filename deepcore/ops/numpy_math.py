@@ -138,6 +138,8 @@ BINARY = {
                   lambda xp, a, b, y: xp.exp(b - y)),
     "mod": (lambda xp, a, b: xp.mod(a, b), lambda xp, a, b, y: xp.ones_like(y),
             lambda xp, a, b, y: -xp.floor_divide(a, b)),
+    "logaddexp2": (lambda xp, a, b: xp.logaddexp2(a, b), lambda xp, a, b, y: xp.exp2(a - y),
+                   lambda xp, a, b, y: xp.exp2(b - y)),
     "divide_no_nan": (lambda xp, a, b: xp.where(b == 0, 0, a / xp.where(b == 0, 1, b)),
                       lambda xp, a, b, y: xp.where(b == 0, 0, 1 / xp.where(b == 0, 1, b)),
                       lambda xp, a, b, y: xp.where(b == 0, 0, -y / xp.where(b == 0, 1, b))),
@@ -183,6 +185,7 @@ def _check_broadcast(name, *tensors):
 
 
 arctan2, logaddexp, divide_no_nan = _binary("arctan2"), _binary("logaddexp"), _binary("divide_no_nan")
+logaddexp2 = _binary("logaddexp2")
 power, mod = _binary("power", floats=False), _binary("mod", floats=False)
 
 
@@ -315,3 +318,34 @@ def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     a, b = operands(x1, x2)
     _check_broadcast("isclose", a, b)
     return constant(get_array_module(a.data).isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def deg2rad(x):
+    return A.mul(floating(x), math.pi / 180)
+
+
+def angle(x):
+    """The complex argument; for real x, 0 where x >= 0 and pi where x < 0 (no gradient)."""
+    (x,) = operands(x)
+    return constant(get_array_module(x.data).angle(x.data).astype("float32" if x.dtype.kind != "f" else x.dtype))
+
+
+def heaviside(x1, x2):
+    a, b = operands(x1, x2)
+    _check_broadcast("heaviside", a, b)
+    return constant(get_array_module(a.data).heaviside(a.data, b.data))
+
+
+def isin(x1, x2, assume_unique=False, invert=False):
+    a, b = operands(x1, x2)
+    return constant(get_array_module(a.data).isin(a.data, b.data, assume_unique=assume_unique, invert=invert))
+
+
+def select(condlist, choicelist, default=0):
+    """The first choice whose condition holds, elementwise (NumPy's select, differentiable in the choices)."""
+    if len(condlist) != len(choicelist):
+        raise ValueError(f"select: {len(condlist)} conditions for {len(choicelist)} choices")
+    result = default
+    for condition, choice in reversed(list(zip(condlist, choicelist))):
+        result = where(condition, choice, result)
+    return result

@@ -260,3 +260,22 @@ def count_nonzero(x, axis=None):
 def trace(x, offset=0, axis1=0, axis2=1):
     from .numpy_layout import diagonal
     return A.sum(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def corrcoef(x):
+    """Pearson correlation of the rows of x (variables in rows, observations in columns), as NumPy."""
+    x = floating(x)
+    x = x if x.ndim == 2 else A.reshape(x, (1, -1))
+    centered = A.sub(x, A.mean(x, axis=1, keepdims=True))
+    covariance = A.matmul(centered, A.transpose(centered))
+    from .numpy_math import sqrt
+    scale = sqrt(A.sum(A.mul(centered, centered), axis=1))
+    return A.div(covariance, A.mul(A.reshape(scale, (-1, 1)), A.reshape(scale, (1, -1))))
+
+
+def histogram(x, bins=10, range=None):  # noqa: A002 - NumPy's argument name
+    """(counts, bin edges) of the flattened x (no gradient)."""
+    (x,) = operands(x)
+    xp = get_array_module(x.data)
+    counts, edges = xp.histogram(x.data.reshape(-1), bins=bins, range=range)
+    return constant(counts.astype("int32")), constant(edges.astype(x.dtype if x.dtype.kind == "f" else "float32"))

@@ -67,6 +67,7 @@ BINARY = [
     ("power", np.power, positive(2, 3), normal(3)), ("arctan2", np.arctan2, normal(2, 3), positive(2, 3)),
     ("logaddexp", np.logaddexp, normal(2, 3), normal(1, 3)), ("maximum", np.maximum, normal(2, 3), normal(3)),
     ("minimum", np.minimum, normal(2, 3), normal(3)), ("mod", np.mod, positive(2, 3) * 3, positive(3)),
+    ("logaddexp2", np.logaddexp2, normal(2, 3), normal(3)),
     ("divide_no_nan", np.divide, normal(2, 3), positive(3)),
 ]
 
@@ -98,7 +99,8 @@ def test_piecewise_constant_and_comparisons(xp):
         np.testing.assert_array_equal(host(getattr(ops, name)(xp.asarray(x), xp.asarray(y))), getattr(np, name)(x, y))
     i, j = rng.integers(0, 16, (2, 3)), rng.integers(0, 4, (3,))
     for name, ref in (("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or), ("bitwise_xor", np.bitwise_xor),
-                      ("left_shift", np.left_shift), ("right_shift", np.right_shift), ("floor_divide", np.floor_divide)):
+                      ("left_shift", np.left_shift), ("right_shift", np.right_shift),
+                      ("floor_divide", np.floor_divide)):
         np.testing.assert_array_equal(host(getattr(ops, name)(xp.asarray(i), xp.asarray(j + 1))), ref(i, j + 1))
     np.testing.assert_array_equal(host(ops.logical_not(xp.asarray(x > 0))), x <= 0)
     np.testing.assert_array_equal(host(ops.isclose(xp.asarray(x), xp.asarray(x + 1e-9))), True)
@@ -243,7 +245,8 @@ def test_products(xp, name, op, reference, sa, sb):
 
 
 EINSUM = [("ij,jk->ik", (2, 3), (3, 4)), ("bij,bjk->bik", (2, 2, 3), (2, 3, 2)), ("ij->ji", (2, 3)),
-          ("ij->i", (3, 4)), ("i,j->ij", (3,), (2,)), ("ij,ij->", (2, 3), (2, 3)), ("...ij,jk->...ik", (2, 2, 3), (3, 2)),
+          ("ij->i", (3, 4)), ("i,j->ij", (3,), (2,)), ("ij,ij->", (2, 3), (2, 3)),
+          ("...ij,jk->...ik", (2, 2, 3), (3, 2)),
           ("btnh,bsnh->bnts", (1, 2, 2, 3), (1, 3, 2, 3)), ("ij,kj", (2, 3), (4, 3)), ("ij,j->i", (2, 3), (1,)),
           ("i,i,i->", (3,), (3,), (3,))]
 
@@ -363,3 +366,47 @@ def test_ops_live_on_the_keras_namespace():
     assert dc.ops.linalg.inv is ops.inv
     for name in ("add", "matmul", "einsum", "softmax", "conv", "one_hot", "top_k", "convert_to_tensor"):
         assert callable(getattr(ops, name))
+
+
+def test_more_numpy_names(xp):
+    x = normal(3, 5)
+    check(xp, ops.deg2rad, np.deg2rad, x)
+    check(xp, ops.corrcoef, np.corrcoef, x)
+    check(xp, lambda a, b: ops.select([xp.asarray(x > 0.5), xp.asarray(x < -0.5)], [a, b], 0.0),
+          lambda a, b: np.select([x > 0.5, x < -0.5], [a, b], 0.0), normal(3, 5), normal(3, 5))
+    np.testing.assert_array_equal(host(ops.angle(xp.asarray([-2.0, 0.0, 3.0]))), np.angle([-2.0, 0.0, 3.0]))
+    np.testing.assert_array_equal(host(ops.heaviside(xp.asarray(x), xp.asarray(0.5))), np.heaviside(x, 0.5))
+    np.testing.assert_array_equal(host(ops.isin(xp.asarray([1, 2, 3]), xp.asarray([2, 5]))), [False, True, False])
+    counts, edges = ops.histogram(xp.asarray(x), bins=4)
+    np.testing.assert_array_equal(host(counts), np.histogram(x, bins=4)[0])
+    np.testing.assert_allclose(host(edges), np.histogram(x, bins=4)[1])
+    smooth = ops.vectorize(lambda a, b: ops.where(ops.greater(a, b), a * b, a - b))
+    check(xp, smooth, lambda a, b: np.where(a > b, a * b, a - b), normal(2, 3), normal(3))
+
+
+def test_fft_family(xp):
+    re, im = normal(2, 8), normal(2, 8)
+    expected = np.fft.fft(re + 1j * im)
+    check(xp, lambda a, b: ops.fft((a, b))[0] + 2 * ops.fft((a, b))[1],
+          lambda a, b: expected.real + 2 * expected.imag, re, im)
+    grid = np.fft.fft2(normal(3, 4) + 1j * normal(3, 4))
+    check(xp, lambda a, b: ops.fft2((a, b))[1], lambda a, b: np.fft.fft2(a + 1j * b).imag, grid.real, grid.imag)
+    check(xp, lambda a, b: ops.ifft2((a, b))[0], lambda a, b: np.fft.ifft2(a + 1j * b).real, grid.real, grid.imag)
+    signal = normal(2, 7)
+    check(xp, lambda s: ops.rfft(s)[1], lambda s: np.fft.rfft(s).imag, signal)
+    check(xp, lambda s: ops.rfft(s, fft_length=10)[0], lambda s: np.fft.rfft(s, 10).real, signal)
+    spectrum = np.fft.rfft(normal(2, 8))
+    check(xp, lambda a, b: ops.irfft((a, b)), lambda a, b: np.fft.irfft(a + 1j * b), spectrum.real, spectrum.imag)
+    check(xp, lambda a, b: ops.irfft((a, b), fft_length=7), lambda a, b: np.fft.irfft(a + 1j * b, 7),
+          spectrum.real, spectrum.imag)
+    with pytest.raises(ValueError, match="tuple \\(real, imag\\)"):
+        ops.fft(np.zeros(4))
+
+
+def test_windows_and_correlate(xp):
+    for name in ("bartlett", "blackman", "hamming", "hanning"):
+        np.testing.assert_allclose(host(getattr(ops, name)(7)), getattr(np, name)(7), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(host(ops.kaiser(6, 2.5)), np.kaiser(6, 2.5), rtol=1e-6)
+    for mode in ("valid", "same", "full"):
+        check(xp, lambda a, v: ops.correlate(a, v, mode), lambda a, v: np.correlate(a, v, mode), normal(6), normal(3))
+        check(xp, lambda a, v: ops.correlate(a, v, mode), lambda a, v: np.correlate(a, v, mode), normal(3), normal(5))
