@@ -78,8 +78,12 @@ class CompiledObjectives:
         ys, preds = _as_list(y, self.output_names), _as_list(y_pred, self.output_names)
         self.loss_tracker.update_state(loss, count=batch)
         for index, metric in self.metrics:
+            weight = None if isinstance(sample_weight, (list, dict)) else sample_weight
+            mask = getattr(preds[index], "_keras_mask", None)
+            if mask is not None:  # Keras: a masked output's metrics count its unmasked steps only
+                weight = mask if weight is None else mask * weight.reshape(weight.shape[:1] + (1,) * (mask.ndim - 1))
             metric.update_state(ys[index], preds[index].data if hasattr(preds[index], "data") else preds[index],
-                                None if isinstance(sample_weight, (list, dict)) else sample_weight)
+                                weight)
 
     def all_metrics(self):
         return [self.loss_tracker] + self.output_loss_trackers + [m for _, m in self.metrics]

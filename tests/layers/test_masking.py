@@ -121,10 +121,13 @@ def test_masked_sequence_loss_averages_valid_steps_and_trains():
     log_p = logits.numpy() - np.log(np.exp(logits.numpy()).sum(-1, keepdims=True))
     per_step = -np.take_along_axis(log_p, labels[..., None], -1)[..., 0]
     np.testing.assert_allclose(float(loss(labels, logits).numpy()), per_step[ids != 0].mean(), rtol=1e-5)
-    model.compile("adam", loss)
-    before = model.evaluate(ids, labels, verbose=0)
+    model.compile("adam", loss, metrics=["sparse_categorical_accuracy"])
+    before, _ = model.evaluate(ids, labels, verbose=0)
     model.fit(ids, labels, epochs=20, verbose=0)
-    assert model.evaluate(ids, labels, verbose=0) < before
+    after, accuracy = model.evaluate(ids, labels, verbose=0)
+    assert after < before
+    predicted = model.predict(ids, verbose=0).argmax(-1)
+    assert accuracy == pytest.approx((predicted == labels)[ids != 0].mean())  # padded steps do not count
 
 
 def test_wrong_mask_shapes_raise_before_compute():
