@@ -1,0 +1,250 @@
+"""Fast CPU 2-D convolution: im2col + GEMM, chunked over numba threads.
+
+Same signatures and results as ``reference.conv2d_*``. A "line" is one
+``(image, output row)``; the output's lines are cut into chunks whose im2col
+fits in a core's cache, and each numba thread takes every T-th chunk: it
+writes the chunk's columns into its own scratch buffer and multiplies them
+right away with single-threaded BLAS (``np.dot`` in numba, see ``cpu_blas``).
+
+- forward: ``cols @ w`` per chunk; a 1x1, stride-1, unpadded conv reads x as
+  its cols; a 3x3 stride-1 conv with 32+ channels runs Winograd
+  (``cpu_winograd``: 2.25x fewer multiplies).
+- backward data, stride 1 and 'same'-size output: the transposed convolution
+  is a forward convolution of ``gy`` with the flipped, in/out-swapped
+  filters. Otherwise ``gy @ w.T`` per chunk of whole images, then col2im as a
+  gather (each input line sums the columns that read it), so no two threads
+  write one pixel.
+- backward filter: each thread sums ``cols.T @ gy`` over its chunks; the
+  threads' partial sums are added at the end (Winograd where forward uses it).
+
+Chunks of ~256 rows run fastest here (measured single-threaded: 11 ms vs
+13 ms at 512 rows for 16 channels; 512 rows best for 64-128 channels by 3%).
+The scratch buffers are kept per Python thread and reused across calls; they
+are never returned. Without SciPy (numba's BLAS) these kernels are left out of
+the table and the reference runs.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+from numba import njit, prange
+
+from . import cpu_blas, cpu_winograd, reference
+from .cpu_support import numba_threads, same_float, scratch
+
+CHUNK_ROWS = 256  # im2col rows per GEMM (see the module docstring)
+
+
+@njit(cache=True)
+def _im2col_line(x, channels, cols, n, oh, kh, kw, sh, sw, top, left, dh, dw):
+    """cols[ow, (i * kw + j) * C + c] = xpad[n, oh*sh + i*dh, ow*sw + j*dw, c] for one output line.
+
+    ``x`` is (N, H, W*C); pixels outside it (padding) read as 0.
+    """
+    h, w = x.shape[1], x.shape[2] // channels
+    run = kw * channels
+    for i in range(kh):
+        ih = oh * sh - top + i * dh
+        base = i * run
+        if ih < 0 or ih >= h:
+            for ow in range(cols.shape[0]):
+                for k in range(run):
+                    cols[ow, base + k] = 0
+            continue
+        src = x[n, ih]
+        for ow in range(cols.shape[0]):
+            iw0 = ow * sw - left
+            if dw == 1 and iw0 >= 0 and iw0 + kw <= w:  # the window's row is one contiguous run of x
+                start = iw0 * channels
+                for k in range(run):
+                    cols[ow, base + k] = src[start + k]
+                continue
+            for j in range(kw):
+                iw, dst = iw0 + j * dw, base + j * channels
+                if 0 <= iw < w:
+                    for c in range(channels):
+                        cols[ow, dst + c] = src[iw * channels + c]
+                else:
+                    for c in range(channels):
+                        cols[ow, dst + c] = 0
+
+
+@njit(cache=True)
+def _col2im_line(cols, gx, channels, n, ih, kh, kw, sh, sw, top, left, dh, dw, out_h, out_w):
+    """Adjoint of ``_im2col_line``: input line ``ih`` of image ``n`` of gx (N, H, W*C) = the sum of the
+    columns that read it; ``cols`` holds image n's ``out_h * out_w`` rows."""
+    w = gx.shape[2] // channels
+    dst = gx[n, ih]
+    dst[:] = 0
+    for i in range(kh):
+        t = ih + top - i * dh
+        if t < 0 or t % sh != 0 or t // sh >= out_h:
+            continue
+        first = (t // sh) * out_w
+        for iw in range(w):
+            for j in range(kw):
+                u = iw + left - j * dw
+                if u < 0 or u % sw != 0 or u // sw >= out_w:
+                    continue
+                src, offset = cols[first + u // sw], (i * kw + j) * channels
+                for c in range(channels):
+                    dst[iw * channels + c] += src[offset + c]
+
+
+@njit(cache=True)
+def _chunk_cols(x, channels, buffer, first, count, kh, kw, sh, sw, top, left, dh, dw, out_h, out_w):
+    """The im2col rows of output lines first..first+count, in ``buffer`` or, for a 1x1 conv, x itself."""
+    rows = count * out_w
+    if kh == 1 and kw == 1 and sh == 1 and sw == 1 and top == 0 and left == 0 and x.shape[1] == out_h \
+            and x.shape[2] == out_w * channels:
+        return x.reshape(-1, channels)[first * out_w:first * out_w + rows]
+    for line in range(first, first + count):
+        _im2col_line(x, channels, buffer[(line - first) * out_w:(line - first + 1) * out_w],
+                     line // out_h, line % out_h, kh, kw, sh, sw, top, left, dh, dw)
+    return buffer[:rows]
+
+
+@njit(parallel=True, cache=True)
+def _conv_forward(x, channels, w2, y2, buffers, lines_per_chunk, kh, kw, sh, sw, top, left, dh, dw, out_h, out_w):
+    """y2 (N*out_h*out_w, out) = im2col(x) @ w2, thread t taking chunks t, t + T, ..."""
+    lines = x.shape[0] * out_h
+    chunks = (lines + lines_per_chunk - 1) // lines_per_chunk
+    threads = buffers.shape[0]
+    for t in prange(threads):
+        for chunk in range(t, chunks, threads):
+            first = chunk * lines_per_chunk
+            count = min(lines_per_chunk, lines - first)
+            cols = _chunk_cols(x, channels, buffers[t], first, count, kh, kw, sh, sw, top, left, dh, dw,
+                               out_h, out_w)
+            np.dot(cols, w2, y2[first * out_w:(first + count) * out_w])
+
+
+@njit(parallel=True, cache=True)
+def _conv_filter_grad(x, channels, gy2, partial, buffers, lines_per_chunk, kh, kw, sh, sw, top, left, dh, dw,
+                      out_h, out_w):
+    """partial[t] = sum over thread t's chunks of im2col(x).T @ gy2; the caller adds the T partial sums."""
+    lines = x.shape[0] * out_h
+    chunks = (lines + lines_per_chunk - 1) // lines_per_chunk
+    threads = buffers.shape[0]
+    for t in prange(threads):
+        product = np.empty_like(partial[t])
+        partial[t] = 0
+        for chunk in range(t, chunks, threads):
+            first = chunk * lines_per_chunk
+            count = min(lines_per_chunk, lines - first)
+            cols = _chunk_cols(x, channels, buffers[t], first, count, kh, kw, sh, sw, top, left, dh, dw,
+                               out_h, out_w)
+            np.dot(cols.T, gy2[first * out_w:(first + count) * out_w], product)
+            partial[t] += product
+
+
+@njit(parallel=True, cache=True)
+def _conv_data_grad(gy2, w2t, gx, channels, buffers, images_per_chunk, kh, kw, sh, sw, top, left, dh, dw,
+                    out_h, out_w):
+    """gx (N, H, W*C) = col2im(gy2 @ w2t), thread t taking chunks of whole images t, t + T, ..."""
+    images, h = gx.shape[0], gx.shape[1]
+    per_image = out_h * out_w
+    chunks = (images + images_per_chunk - 1) // images_per_chunk
+    threads = buffers.shape[0]
+    for t in prange(threads):
+        for chunk in range(t, chunks, threads):
+            n0 = chunk * images_per_chunk
+            count = min(images_per_chunk, images - n0)
+            cols = buffers[t][:count * per_image]
+            np.dot(gy2[n0 * per_image:(n0 + count) * per_image], w2t, cols)
+            for m in range(count):
+                for ih in range(h):
+                    _col2im_line(cols[m * per_image:(m + 1) * per_image], gx, channels, n0 + m, ih,
+                                 kh, kw, sh, sw, top, left, dh, dw, out_h, out_w)
+
+
+def _chunking(threads, units, unit_rows):
+    """Units (lines or images) per chunk: about CHUNK_ROWS rows, the number of chunks a multiple of ``threads``."""
+    chunks = max(threads, -(-units // max(1, CHUNK_ROWS // unit_rows)))
+    return max(1, -(-units // (-(-chunks // threads) * threads)))
+
+
+@contextlib.contextmanager
+def _threads(work):
+    """Numba threads for ``work`` (see ``numba_threads``), each calling single-threaded BLAS."""
+    with numba_threads(work) as threads, cpu_blas.one_thread():
+        yield threads
+
+
+def _output_hw(x_shape, w_shape, stride, padding, dilation):
+    return tuple(reference.conv_output_size(x_shape[1 + a], w_shape[a], stride[a], *padding[a], dilation[a])
+                 for a in range(2))
+
+
+def _conv(x, w, stride, top_left, dilation, out_hw):
+    """y = conv(x, w) with output size ``out_hw``; the padding is implied by (top, left) and out_hw."""
+    n, h, width, c = x.shape
+    kh, kw, _, c_out = w.shape
+    out_h, out_w = out_hw
+    k = kh * kw * c
+    y = np.empty((n, out_h, out_w, c_out), x.dtype)
+    with _threads(y.size * k) as threads:
+        if cpu_winograd.applies(w.shape, stride, dilation):
+            cpu_winograd.forward(x, w, top_left, y, threads)
+            return y
+        lines = _chunking(threads, n * out_h, out_w)
+        _conv_forward(x.reshape(n, h, width * c), c, w.reshape(k, c_out), y.reshape(-1, c_out),
+                      scratch("cols", (threads, lines * out_w, k), x.dtype), lines, kh, kw, *stride, *top_left,
+                      *dilation, out_h, out_w)
+    return y
+
+
+def conv2d_forward(x, w, stride, padding, dilation):
+    if not same_float(x, w):
+        return reference.conv2d_forward(x, w, stride, padding, dilation)
+    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+    out_hw = _output_hw(x.shape, w.shape, stride, padding, dilation)
+    return _conv(x, w, tuple(stride), (padding[0][0], padding[1][0]), tuple(dilation), out_hw)
+
+
+def conv2d_backward_data(gy, w, x_shape, stride, padding, dilation):
+    if not same_float(gy, w):
+        return reference.conv2d_backward_data(gy, w, x_shape, stride, padding, dilation)
+    gy, w = np.ascontiguousarray(gy), np.ascontiguousarray(w)
+    kh, kw, c, c_out = w.shape
+    n, h, width, _ = x_shape
+    out_h, out_w = gy.shape[1:3]
+    if tuple(stride) == (1, 1) and out_h * out_w >= h * width:  # else the flipped conv multiplies padding
+        flipped = np.ascontiguousarray(w[::-1, ::-1].transpose(0, 1, 3, 2))
+        top_left = ((kh - 1) * dilation[0] - padding[0][0], (kw - 1) * dilation[1] - padding[1][0])
+        return _conv(gy, flipped, (1, 1), top_left, tuple(dilation), (h, width))
+    k = kh * kw * c
+    gx = np.empty((n, h, width * c), gy.dtype)
+    with _threads(gy.size * k) as threads:
+        images = _chunking(threads, n, out_h * out_w)
+        _conv_data_grad(gy.reshape(-1, c_out), np.ascontiguousarray(w.reshape(k, c_out).T), gx, c,
+                        scratch("cols", (threads, images * out_h * out_w, k), gy.dtype), images, kh, kw, *stride,
+                        padding[0][0], padding[1][0], *dilation, out_h, out_w)
+    return gx.reshape(x_shape)
+
+
+def conv2d_backward_filter(x, gy, w_shape, stride, padding, dilation):
+    if not same_float(x, gy):
+        return reference.conv2d_backward_filter(x, gy, w_shape, stride, padding, dilation)
+    x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
+    kh, kw, c, c_out = w_shape
+    n, h, width, _ = x.shape
+    out_h, out_w = gy.shape[1:3]
+    k = kh * kw * c
+    with _threads(gy.size * k) as threads:
+        if cpu_winograd.applies(w_shape, stride, dilation):
+            return cpu_winograd.filter_grad(x, gy, (padding[0][0], padding[1][0]), threads)
+        lines = _chunking(threads, n * out_h, out_w)
+        partial = np.empty((threads, k, c_out), x.dtype)
+        _conv_filter_grad(x.reshape(n, h, width * c), c, gy.reshape(-1, c_out), partial,
+                          scratch("cols", (threads, lines * out_w, k), x.dtype), lines, kh, kw, *stride,
+                          padding[0][0], padding[1][0], *dilation, out_h, out_w)
+    return partial.sum(axis=0).reshape(w_shape)
+
+
+KERNELS = {
+    "conv2d_forward": conv2d_forward,
+    "conv2d_backward_data": conv2d_backward_data,
+    "conv2d_backward_filter": conv2d_backward_filter,
+} if cpu_blas.available() else {}

@@ -1,0 +1,42 @@
+"""What the numba CPU kernels share: their dtypes, per-thread scratch buffers, and how many threads a call uses."""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numba
+import numpy as np
+
+FLOAT_TYPES = (np.float32, np.float64)
+SERIAL_WORK = 1 << 15  # below this many elements one thread wins: waking the others costs more than they save
+_local = threading.local()
+
+
+def same_float(*arrays):
+    """True when every array is float32 (or every one float64): the dtypes the numba kernels are built for."""
+    dtype = arrays[0].dtype
+    return dtype in FLOAT_TYPES and all(a.dtype == dtype for a in arrays)
+
+
+def scratch(name, shape, dtype):
+    """A work buffer of this Python thread, kept under ``name`` and reused across calls; never return it."""
+    buffers = _local.__dict__.setdefault("buffers", {})
+    size = int(np.prod(shape))
+    buffer = buffers.get((name, np.dtype(dtype)))
+    if buffer is None or buffer.size < size:
+        buffer = buffers[name, np.dtype(dtype)] = np.empty(size, dtype)
+    return buffer[:size].reshape(shape)
+
+
+@contextlib.contextmanager
+def numba_threads(work):
+    """Run the numba loops inside on one thread when ``work`` (elements) is small; yields the thread count."""
+    if work >= SERIAL_WORK:
+        yield numba.get_num_threads()
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield 1
+    finally:
+        numba.set_num_threads(before)

@@ -1,0 +1,254 @@
+"""The fast CPU kernels (``cpu_kernels.KERNELS``: numba + BLAS) against the NumPy reference.
+
+Every kernel on hypothesis-drawn shapes (odd sizes, batch 1, 1x1, stride >
+kernel, 'same'/'valid', dilation) in float32 and float64; the convolution
+again with chunks down to one line or one tile and with Winograd forced on;
+no aliasing between results and the reused scratch buffers; and float64
+gradient checks of the ops that run on these kernels.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deepcore import ops
+from deepcore.autograd import grad_check
+from deepcore.backend import cpu_conv, cpu_winograd, reference
+from deepcore.backend.cpu_kernels import KERNELS
+from deepcore.backend.kernel_table import KERNEL_NAMES, kernel_table
+from deepcore.ops.conv import resolve_padding
+
+RTOL = {np.float32: 1e-4, np.float64: 1e-10}
+few = settings(max_examples=30, deadline=None)
+dtypes = st.sampled_from([np.float32, np.float64])
+
+
+def random(seed, dtype, *shape, offset=0.0):
+    return (np.random.default_rng(seed).standard_normal(shape) + offset).astype(dtype)
+
+
+def check(name, *args, rtol=None, scale=None):
+    """KERNELS[name](*args) matches reference.name(*args): shapes, dtypes, values.
+
+    The absolute tolerance is ``rtol`` times ``scale``, by default the largest output entry.
+    """
+    expected = getattr(reference, name)(*args)
+    got = KERNELS[name](*args)
+    if not isinstance(expected, tuple):
+        expected, got = (expected,), (got,)
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert g.shape == e.shape and g.dtype == e.dtype, f"{name} output {i}: {g.shape} {g.dtype} vs {e.shape} {e.dtype}"
+        tol = rtol if rtol is not None else RTOL.get(e.dtype.type, 0)
+        size = scale if scale is not None else float(np.abs(e).max()) if e.size else 0.0
+        np.testing.assert_allclose(g, e, rtol=tol, atol=tol * size, err_msg=f"{name} output {i}")
+    return got
+
+
+def test_every_kernel_has_a_fast_cpu_version():
+    assert set(KERNELS) == set(KERNEL_NAMES)
+    assert all(path == "numba" for path in kernel_table.__wrapped__("cpu").paths.values())
+
+
+# ------------------------------------------------------------------------------------------------- convolution
+
+@st.composite
+def conv_cases(draw):
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = draw(st.sampled_from(["same", "valid"]))
+    h = draw(st.integers((kh - 1) * dilation[0] + 1, 10))
+    w = draw(st.integers((kw - 1) * dilation[1] + 1, 10))
+    x_shape = (draw(st.integers(1, 3)), h, w, draw(st.integers(1, 5)))
+    w_shape = (kh, kw, x_shape[3], draw(st.integers(1, 5)))
+    pads = resolve_padding(padding, (h, w), (kh, kw), stride, dilation)
+    return x_shape, w_shape, stride, pads, dilation
+
+
+def check_conv(case, dtype, seed=0):
+    x_shape, w_shape, stride, pads, dilation = case
+    x, w = random(seed, dtype, *x_shape), random(seed + 1, dtype, *w_shape)
+    (y,) = check("conv2d_forward", x, w, stride, pads, dilation)
+    gy = random(seed + 2, dtype, *y.shape)
+    check("conv2d_backward_data", gy, w, x_shape, stride, pads, dilation)
+    check("conv2d_backward_filter", x, gy, w_shape, stride, pads, dilation)
+
+
+@few
+@given(conv_cases(), dtypes)
+def test_conv2d(case, dtype):
+    check_conv(case, dtype)
+
+
+@pytest.mark.parametrize("settings_", [
+    {(cpu_conv, "CHUNK_ROWS"): 1},  # one output line (or one image) per GEMM
+    {(cpu_conv, "CHUNK_ROWS"): 7},
+    {(cpu_winograd, "MIN_CHANNELS"): 1},  # every 3x3 stride-1 case through Winograd
+    {(cpu_winograd, "MIN_CHANNELS"): 1, (cpu_winograd, "TILE_WORK"): 1},  # one tile per chunk
+], ids=["1-row-chunks", "7-row-chunks", "winograd", "winograd-1-tile-chunks"])
+@settings(max_examples=15, deadline=None)
+@given(case=conv_cases(), dtype=dtypes)
+def test_conv2d_paths(settings_, case, dtype):
+    """The same cases with the chunking and Winograd knobs turned: every path covers every output."""
+    defaults = {key: getattr(*key) for key in settings_}
+    try:
+        for (module, name), value in settings_.items():
+            setattr(module, name, value)
+        check_conv(case, dtype)
+    finally:
+        for (module, name), value in defaults.items():
+            setattr(module, name, value)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", [
+    ((64, 28, 28, 1), (5, 5, 1, 20), (1, 1), "valid", (1, 1)),  # the seed MNIST CNN's first layer
+    ((2, 16, 16, 16), (3, 3, 16, 32), (2, 2), "same", (1, 1)),  # a ResNet downsampling conv
+    ((2, 16, 16, 16), (1, 1, 16, 32), (2, 2), "valid", (1, 1)),  # its projection shortcut
+    ((1, 9, 9, 3), (2, 2, 3, 2), (1, 1), ((3, 0), (0, 4)), (1, 1)),  # padding wider than the kernel
+    ((2, 8, 8, 32), (3, 3, 32, 32), (1, 1), "same", (1, 1)),  # Winograd, as CIFAR's 32-channel layers
+    ((1, 9, 7, 40), (3, 3, 40, 33), (1, 1), "valid", (1, 1)),  # Winograd, odd sizes, partial tiles
+])
+def test_conv2d_workload_shapes(case, dtype):
+    x_shape, w_shape, stride, padding, dilation = case
+    if isinstance(padding, str):
+        padding = resolve_padding(padding, x_shape[1:3], w_shape[:2], stride, dilation)
+    check_conv((x_shape, w_shape, stride, padding, dilation), dtype)
+
+
+def test_conv2d_results_do_not_alias_the_scratch_buffer():
+    x, w = random(0, np.float32, 2, 8, 8, 3), random(1, np.float32, 3, 3, 3, 4)
+    pads = ((1, 1), (1, 1))
+    first = KERNELS["conv2d_forward"](x, w, (1, 1), pads, (1, 1))
+    kept = first.copy()
+    KERNELS["conv2d_forward"](random(2, np.float32, 2, 8, 8, 3), w, (1, 1), pads, (1, 1))
+    KERNELS["conv2d_backward_data"](first, w, x.shape, (1, 1), pads, (1, 1))
+    np.testing.assert_array_equal(first, kept)
+
+
+def test_conv2d_non_contiguous_and_other_dtypes():
+    x = random(0, np.float64, 2, 4, 7, 6).transpose(0, 2, 1, 3)  # (2, 7, 4, 6), not C-contiguous
+    w = random(1, np.float64, 3, 3, 6, 2)
+    check_conv_args = (x, w, (1, 2), ((1, 1), (1, 1)), (1, 1))
+    check("conv2d_forward", *check_conv_args)
+    (y,) = check("conv2d_forward", x.astype(np.float16), w.astype(np.float16), *check_conv_args[2:], rtol=1e-2)
+    assert y.dtype == np.float16  # not a numba dtype: the reference ran
+
+
+# ------------------------------------------------------------------------------------------------- pooling
+
+@st.composite
+def pool_cases(draw):
+    pool = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
+    padding = draw(st.sampled_from(["same", "valid"]))
+    h, w = draw(st.integers(pool[0], 10)), draw(st.integers(pool[1], 10))
+    x_shape = (draw(st.integers(1, 3)), h, w, draw(st.integers(1, 5)))
+    return x_shape, pool, stride, resolve_padding(padding, (h, w), pool, stride)
+
+
+@few
+@given(pool_cases(), dtypes)
+def test_pooling(case, dtype):
+    x_shape, pool, stride, pads = case
+    x = random(0, dtype, *x_shape)
+    y, argmax = check("maxpool2d_forward", x, pool, stride, pads, rtol=0)
+    gy = random(1, dtype, *y.shape)
+    check("maxpool2d_backward", gy, argmax, x_shape, pool, stride, pads)
+    check("avgpool2d_forward", x, pool, stride, pads)
+    check("avgpool2d_backward", gy, x_shape, pool, stride, pads)
+
+
+def test_maxpool_ties_take_the_first_maximum():
+    x = np.zeros((1, 4, 4, 2), np.float32)
+    x[0, 1, 1, 1] = -1
+    check("maxpool2d_forward", x, (2, 2), (2, 2), ((0, 0), (0, 0)), rtol=0)
+
+
+# ------------------------------------------------------------------------------------------------- batch norm
+
+shapes = st.lists(st.integers(1, 6), min_size=1, max_size=4).map(tuple)
+
+
+@few
+@given(shapes, dtypes, st.sampled_from([0.0, 1e3]))
+def test_batchnorm(shape, dtype, offset):
+    x = random(0, dtype, *shape, offset=offset)
+    gamma, beta = random(1, dtype, shape[-1]), random(2, dtype, shape[-1])
+    rtol = 1e-3 if (dtype is np.float32 and offset) else None  # float32 x - mean keeps few digits at 1e3
+    y, mean, variance, inv_std = check("batchnorm_forward_train", x, gamma, beta, 1e-3, rtol=rtol)
+    gy = random(3, dtype, *shape)
+    # gx cancels to ~0 for tiny batches: compare at the size of its terms, gamma * inv_std * gy
+    check("batchnorm_backward", gy, x, gamma, mean, inv_std, rtol=rtol, scale=float(np.abs(gy * gamma * inv_std).max()))
+    check("batchnorm_forward_infer", x, gamma, beta, mean, variance + 0.5, 1e-3, rtol=rtol)
+
+
+def test_batchnorm_moments_are_accurate_far_from_zero():
+    """Moments of float32 data with mean 1e4 and std 1: as accurate as float64 math on the same numbers."""
+    x = random(0, np.float32, 64, 8, 8, 16, offset=1e4)
+    ones, zeros = np.ones(16, np.float32), np.zeros(16, np.float32)
+    _, mean, variance, _ = KERNELS["batchnorm_forward_train"](x, ones, zeros, 1e-3)
+    exact = x.astype(np.float64).reshape(-1, 16)
+    np.testing.assert_allclose(mean, exact.mean(axis=0), rtol=1e-7)
+    np.testing.assert_allclose(variance, exact.var(axis=0), rtol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------------- activations, loss
+
+@few
+@given(shapes, dtypes)
+def test_bias_relu_and_relu_backward(shape, dtype):
+    x, bias = random(0, dtype, *shape), random(1, dtype, shape[-1])
+    (y,) = check("bias_relu_forward", x, bias)
+    check("relu_backward", random(2, dtype, *shape), y)
+
+
+@few
+@given(st.integers(1, 20), st.integers(1, 12), dtypes)
+def test_softmax_cross_entropy(n, classes, dtype):
+    logits = random(0, dtype, n, classes) * 5
+    labels = np.random.default_rng(1).integers(0, classes, n)
+    _, probabilities = check("softmax_cross_entropy_forward", logits, labels)
+    check("softmax_cross_entropy_backward", probabilities, labels, random(2, dtype, n))
+
+
+def test_softmax_cross_entropy_rejects_bad_labels():
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+        KERNELS["softmax_cross_entropy_forward"](np.zeros((2, 3), np.float32), np.array([0, 3]))
+
+
+# ------------------------------------------------------------------------------------------------- gradients
+
+def arrays(seed, *shapes):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s) for s in shapes]
+
+
+@pytest.mark.parametrize("strides,padding,dilation,kernel", [
+    (1, "same", 1, 3), (2, "same", 1, 3), ((2, 1), "valid", 1, 2), (1, "same", 2, 3), (3, "valid", 1, 2),
+    (2, "valid", 1, 1), (1, "valid", 1, 1)])
+def test_conv2d_gradients(strides, padding, dilation, kernel):
+    x, w = arrays(0, (2, 7, 6, 3), (kernel, kernel, 3, 4))
+    grad_check(lambda a, b: ops.conv2d(a, b, strides, padding, dilation), [x, w])
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_conv2d_gradients_through_winograd(monkeypatch, padding):
+    monkeypatch.setattr(cpu_winograd, "MIN_CHANNELS", 1)
+    x, w = arrays(5, (2, 7, 6, 3), (3, 3, 3, 4))
+    grad_check(lambda a, b: ops.conv2d(a, b, 1, padding), [x, w])
+
+
+@pytest.mark.parametrize("op", [ops.max_pool2d, ops.avg_pool2d])
+@pytest.mark.parametrize("pool,strides,padding", [(2, None, "valid"), (3, 2, "same"), ((2, 3), (1, 2), "same")])
+def test_pooling_gradients(op, pool, strides, padding):
+    (x,) = arrays(1, (2, 7, 6, 3))
+    grad_check(lambda a: op(a, pool, strides, padding), [x])
+
+
+def test_batch_norm_bias_relu_and_loss_gradients():
+    x, gamma, beta = arrays(2, (4, 3, 3, 5), (5,), (5,))
+    grad_check(lambda a, g, b: ops.batch_norm_train(a, g, b, 1e-3)[0], [x, gamma, beta])
+    grad_check(lambda a, b: ops.bias_relu(a, b), arrays(3, (4, 3, 5), (5,)))
+    labels = np.array([0, 3, 2, 3, 1])
+    grad_check(lambda a: ops.sparse_categorical_crossentropy(labels, a, from_logits=True), arrays(4, (5, 4)))
