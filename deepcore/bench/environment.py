@@ -3,12 +3,12 @@
 Thread pinning and its limits: OpenBLAS/MKL read ``OMP_NUM_THREADS`` and
 friends once, when NumPy is first imported, and ``import deepcore`` has
 already imported NumPy by the time the CLI parses ``--threads``. So
-``pinned_threads`` sets the variables (for anything loaded later) *and* resizes
-the already-loaded BLAS pools at run time through ``threadpoolctl`` when it
-is installed (only the BLAS pools: torch's OpenMP pool is set through
-``torch.set_num_threads``); without it the BLAS thread count is whatever the environment
-said at start-up, and the JSON records that (``blas: null``). To be sure,
-export ``OMP_NUM_THREADS=N`` before starting Python as well.
+``pinned_threads`` sets the variables (for anything loaded later) *and*
+resizes the already-loaded BLAS pools at run time through ``threadpoolctl``
+when it is installed (torch's own pool is set by ``torch.set_num_threads``);
+without it the BLAS thread count is whatever the environment said at
+start-up, and the JSON records that (``blas: null``). To be sure, export
+``OMP_NUM_THREADS=N`` before starting Python as well.
 """
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ import importlib
 import importlib.metadata
 import os
 import platform
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
 
 @contextlib.contextmanager
 def pinned_threads(threads: int | None, torch: bool = False):
@@ -106,7 +108,7 @@ def numba_threading_layer() -> str | None:
 def describe(argv: list[str], threads: dict) -> dict:
     """The header of every result file: command, time, versions, machine, commit."""
     return {
-        "command": " ".join(["deepcore", "bench", *map(_quote, argv)]),
+        "command": shlex.join(["deepcore", "bench", *argv]),
         "argv": list(sys.argv),
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
@@ -115,12 +117,6 @@ def describe(argv: list[str], threads: dict) -> dict:
         "machine": machine(),
         "threads": threads,
     }
-
-
-def _quote(word: str) -> str:
-    import shlex
-
-    return shlex.quote(word)
 
 
 def versions() -> dict:

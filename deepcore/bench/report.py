@@ -18,7 +18,7 @@ def _format_rate(record) -> str:
 
 
 def _ratio(numerator, denominator) -> str:
-    if not numerator or not denominator or "ok" != numerator["status"] or "ok" != denominator["status"]:
+    if not (numerator and denominator and numerator["status"] == denominator["status"] == "ok"):
         return "-"
     return f"{numerator['images_per_second']['median'] / denominator['images_per_second']['median']:.2f}x"
 
