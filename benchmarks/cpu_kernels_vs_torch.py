@@ -176,14 +176,16 @@ def main(argv=None):
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
 
-    import numba
+    # torch first: started after numba's OpenMP pool, torch would share its libgomp (and its passive wait policy)
     import torch
+    torch.set_num_threads(args.threads)
+
+    import numba
 
     from deepcore.backend import cpu_kernels, reference
     from deepcore.backend.kernel_table import KERNEL_NAMES
 
     numba.set_num_threads(args.threads)
-    torch.set_num_threads(args.threads)
     fast = type("Table", (), {})()
     ref = type("Table", (), {})()
     for name in KERNEL_NAMES:
