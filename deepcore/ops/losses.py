@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..autograd import arithmetic as A
 from ..autograd.function import Function
 from ..autograd.tensor import unwrap
@@ -87,8 +89,10 @@ def _softmax_logits(y_pred):
 
 
 def _check_labels(labels, num_classes):
+    """Range-check host labels; device labels are not checked here (that would sync every step):
+    ``fit``/``evaluate`` check the whole label array on the host before any compute."""
     xp = get_array_module(labels)
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+    if xp is np and labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
         raise ValueError(f"sparse_categorical_crossentropy: labels must be in [0, {num_classes}), "
                          f"got values in [{int(labels.min())}, {int(labels.max())}]")
     return labels.astype(xp.int64, copy=False)
