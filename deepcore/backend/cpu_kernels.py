@@ -62,7 +62,7 @@ def _fits(x, *vectors):
 
 def batchnorm_forward_train(x, gamma, beta, epsilon):
     """Moments from sums shifted by the first sample (no cancellation), accumulated in float64."""
-    if not _fits(x, gamma, beta):
+    if not _fits(x, gamma, beta) or x.size == 0:
         return reference.batchnorm_forward_train(x, gamma, beta, epsilon)
     (x2,) = _channels(x)
     shift = x2[0].astype(np.float64)

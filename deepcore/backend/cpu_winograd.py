@@ -40,32 +40,44 @@ def filter_gradient(du, dtype):
 
 @njit(cache=True)
 def _tile_origin(tile, tiles_h, tiles_w):
+    """(image, first output row, first output column) of tile number ``tile``."""
     n, rest = tile // (tiles_h * tiles_w), tile % (tiles_h * tiles_w)
     return n, 2 * (rest // tiles_w), 2 * (rest % tiles_w)
 
 
 @njit(cache=True)
 def _input_tiles(x, channels, v, patch, first, count, top, left, tiles_h, tiles_w):
-    """v[xi, t*C : (t+1)*C] = (B^T d B)[xi] for tiles first..first + count; ``patch`` (4, 4, C) is scratch."""
+    """v[xi, t*C : (t+1)*C] = (B^T d B)[xi] for tiles first..first + count; ``patch`` (16, C) is scratch.
+
+    Loops run over 1-D slices, which numba vectorizes (see ``cpu_conv._im2col_line``).
+    """
     h, w = x.shape[1], x.shape[2] // channels
     for t in range(count):
         n, oh, ow = _tile_origin(first + t, tiles_h, tiles_w)
-        for r in range(4):  # d, zero-padded: patch[r, s] = x[n, oh - top + r, ow - left + s]
+        for r in range(4):  # d, zero-padded: patch[4r + s] = x[n, oh - top + r, ow - left + s]
             ih = oh - top + r
             for s in range(4):
                 iw = ow - left + s
-                inside = 0 <= ih < h and 0 <= iw < w
-                for c in range(channels):
-                    patch[r, s, c] = x[n, ih, iw * channels + c] if inside else 0
+                dst = patch[4 * r + s]
+                if 0 <= ih < h and 0 <= iw < w:
+                    src = x[n, ih, iw * channels:(iw + 1) * channels]
+                    for c in range(channels):
+                        dst[c] = src[c]
+                else:
+                    for c in range(channels):
+                        dst[c] = 0
         for s in range(4):  # rows of B^T d: (d0 - d2, d1 + d2, d2 - d1, d1 - d3), in place
+            d0, d1, d2, d3 = patch[s], patch[4 + s], patch[8 + s], patch[12 + s]
             for c in range(channels):
-                d0, d1, d2, d3 = patch[0, s, c], patch[1, s, c], patch[2, s, c], patch[3, s, c]
-                patch[0, s, c], patch[1, s, c], patch[2, s, c], patch[3, s, c] = d0 - d2, d1 + d2, d2 - d1, d1 - d3
+                a0, a1, a2, a3 = d0[c], d1[c], d2[c], d3[c]
+                d0[c], d1[c], d2[c], d3[c] = a0 - a2, a1 + a2, a2 - a1, a1 - a3
+        k = t * channels
         for r in range(4):  # columns: (.) B
+            q0, q1, q2, q3 = patch[4 * r], patch[4 * r + 1], patch[4 * r + 2], patch[4 * r + 3]
+            v0, v1 = v[4 * r, k:k + channels], v[4 * r + 1, k:k + channels]
+            v2, v3 = v[4 * r + 2, k:k + channels], v[4 * r + 3, k:k + channels]
             for c in range(channels):
-                q0, q1, q2, q3 = patch[r, 0, c], patch[r, 1, c], patch[r, 2, c], patch[r, 3, c]
-                k = t * channels + c
-                v[4 * r, k], v[4 * r + 1, k], v[4 * r + 2, k], v[4 * r + 3, k] = q0 - q2, q1 + q2, q2 - q1, q1 - q3
+                v0[c], v1[c], v2[c], v3[c] = q0[c] - q2[c], q1[c] + q2[c], q2[c] - q1[c], q1[c] - q3[c]
 
 
 @njit(cache=True)
@@ -93,30 +105,34 @@ def _output_tiles(m, y, first, count, tiles_h, tiles_w):
 
 
 @njit(cache=True)
-def _store_a_times(dm, r, k, p, q):
-    """dm[4r : 4r + 4, k] = A (p, q) with A = [[1, 0], [1, 1], [1, -1], [0, -1]]."""
-    dm[4 * r, k], dm[4 * r + 1, k], dm[4 * r + 2, k], dm[4 * r + 3, k] = p, p + q, p - q, -q
-
-
-@njit(cache=True)
 def _gradient_tiles(gy, dm, patch, first, count, tiles_h, tiles_w):
-    """dm[:, t*out : (t+1)*out] = A g A^T for the 2x2 tiles g of gy (N, H, W, out), zero past its edge;
-    ``patch`` (2, 2, out) is scratch."""
+    """dm[:, t*out : (t+1)*out] = A g A^T, A = [[1, 0], [1, 1], [1, -1], [0, -1]], for the 2x2 tiles g of
+    gy (N, H, W, out), zero past its edge; ``patch`` (6, 2, out) is scratch: g, then the rows of A g."""
     out_h, out_w, outs = gy.shape[1], gy.shape[2], gy.shape[3]
     for t in range(count):
         n, oh, ow = _tile_origin(first + t, tiles_h, tiles_w)
         for a in range(2):
             for b in range(2):
-                inside = oh + a < out_h and ow + b < out_w
-                for o in range(outs):
-                    patch[a, b, o] = gy[n, oh + a, ow + b, o] if inside else 0
-        for o in range(outs):
-            g00, g01, g10, g11 = patch[0, 0, o], patch[0, 1, o], patch[1, 0, o], patch[1, 1, o]
-            k = t * outs + o
-            _store_a_times(dm, 0, k, g00, g01)  # rows of A g: g0, g0 + g1, g0 - g1, -g1; then (.) A^T
-            _store_a_times(dm, 1, k, g00 + g10, g01 + g11)
-            _store_a_times(dm, 2, k, g00 - g10, g01 - g11)
-            _store_a_times(dm, 3, k, -g10, -g11)
+                dst = patch[a, b]
+                if oh + a < out_h and ow + b < out_w:
+                    src = gy[n, oh + a, ow + b]
+                    for o in range(outs):
+                        dst[o] = src[o]
+                else:
+                    for o in range(outs):
+                        dst[o] = 0
+        for b in range(2):  # rows of A g: g0, g0 + g1, g0 - g1, -g1
+            g0, g1 = patch[0, b], patch[1, b]
+            r0, r1, r2, r3 = patch[2, b], patch[3, b], patch[4, b], patch[5, b]
+            for o in range(outs):
+                r0[o], r1[o], r2[o], r3[o] = g0[o], g0[o] + g1[o], g0[o] - g1[o], -g1[o]
+        k = t * outs
+        for r in range(4):  # (p, q) A^T = (p, p + q, p - q, -q)
+            p, q = patch[2 + r, 0], patch[2 + r, 1]
+            d0, d1, d2, d3 = dm[4 * r, k:k + outs], dm[4 * r + 1, k:k + outs], dm[4 * r + 2, k:k + outs], \
+                dm[4 * r + 3, k:k + outs]
+            for o in range(outs):
+                d0[o], d1[o], d2[o], d3[o] = p[o], p[o] + q[o], p[o] - q[o], -q[o]
 
 
 @njit(parallel=True, cache=True)
@@ -154,8 +170,8 @@ def _filter_grad(x, channels, gy, partial, v, m, patches, gy_patches, tiles_per_
             _input_tiles(x, channels, vt, patches[thread], first, count, top, left, tiles_h, tiles_w)
             _gradient_tiles(gy, mt, gy_patches[thread], first, count, tiles_h, tiles_w)
             for xi in range(16):
-                np.dot(vt[xi, :count * channels].reshape(count, channels).T, mt[xi, :count * outs].reshape(count, outs),
-                       product)
+                vx = vt[xi, :count * channels].reshape(count, channels)
+                np.dot(vx.T, mt[xi, :count * outs].reshape(count, outs), product)
                 partial[thread, xi] += product
 
 
@@ -178,8 +194,8 @@ def _buffers(threads, per_chunk, channels, outs, dtype):
     pad = 64 // np.dtype(dtype).itemsize
     return (scratch("winograd_v", (threads, 16, per_chunk * channels + pad), dtype),
             scratch("winograd_m", (threads, 16, per_chunk * outs + pad), dtype),
-            scratch("winograd_patch", (threads, 4, 4, channels), dtype),
-            scratch("winograd_gradient_patch", (threads, 2, 2, outs), dtype))
+            scratch("winograd_patch", (threads, 16, channels), dtype),
+            scratch("winograd_gradient_patch", (threads, 6, 2, outs), dtype))
 
 
 def forward(x, w, top_left, y, threads):

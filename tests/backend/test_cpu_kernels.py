@@ -37,7 +37,7 @@ def check(name, *args, rtol=None, scale=None):
     if not isinstance(expected, tuple):
         expected, got = (expected,), (got,)
     for i, (g, e) in enumerate(zip(got, expected)):
-        assert g.shape == e.shape and g.dtype == e.dtype, f"{name} output {i}: {g.shape} {g.dtype} vs {e.shape} {e.dtype}"
+        assert (g.shape, g.dtype) == (e.shape, e.dtype), f"{name} output {i}: {g.shape, g.dtype} vs {e.shape, e.dtype}"
         tol = rtol if rtol is not None else RTOL.get(e.dtype.type, 0)
         size = scale if scale is not None else float(np.abs(e).max()) if e.size else 0.0
         np.testing.assert_allclose(g, e, rtol=tol, atol=tol * size, err_msg=f"{name} output {i}")
