@@ -9,7 +9,7 @@ layers of each workload, each layer counted as often as one training step
 runs it. Load from other processes moves the numbers: the header prints the
 load average before and after.
 
-    python benchmarks/cpu_kernels_vs_torch.py --threads 2 [--repeats 15] [--no-reference] [--only conv]
+    python benchmarks/cpu_kernels_vs_torch.py --threads 2 [--repeats 15] [--rounds 3] [--no-reference] [--only conv]
 """
 from __future__ import annotations
 
@@ -176,6 +176,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each layer this many times and keep the fastest median (drops load bursts)")
     parser.add_argument("--no-reference", action="store_true", help="skip the (slow) NumPy reference")
     parser.add_argument("--only", default="", help="comma-separated substrings of the workloads/labels to run")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
@@ -208,7 +210,7 @@ def main(argv=None):
     print(f"# load average {load_before:.2f}; {_cpu_model()}, "
           f"{os.cpu_count()} CPUs, {args.threads} threads; "
           f"numba {numba.__version__} ({layer} threading layer), torch {torch.__version__}; "
-          f"median of {args.repeats}, {args.clock}-clock ms per forward+backward")
+          f"best of {args.rounds} medians of {args.repeats}, {args.clock}-clock ms per forward+backward")
     print(f"| workload | layer | fast | reference | torch | fast/torch | reference/fast |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for workload, label, (kind, params), count in LAYERS:
@@ -218,7 +220,8 @@ def main(argv=None):
         if not args.no_reference:
             steps["reference"] = deepcore_step(ref, kind, params, rng)
         clock = time.process_time if args.clock == "cpu" else time.perf_counter
-        t = {k: v * 1e3 for k, v in time_each(steps, args.repeats, args.warmup, 3.0, clock).items()}
+        rounds = [time_each(steps, args.repeats, args.warmup, 3.0, clock) for _ in range(args.rounds)]
+        t = {k: min(r[k] for r in rounds) * 1e3 for k in steps}
         ref_ms = t.get("reference", float("nan"))
         rows.append(dict(workload=workload, layer=label, count=count, **{f"{k}_ms": v for k, v in t.items()}))
         print(f"| {workload} | {label} | {t['fast']:.2f} | {ref_ms:.2f} | {t['torch']:.2f} | "
@@ -231,7 +234,7 @@ def main(argv=None):
     print(f"# load average {os.getloadavg()[0]:.2f}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(argv=sys.argv, commit=_commit(), cpu=_cpu_model(), cpus=os.cpu_count(),
+            json.dump(dict(argv=sys.argv, commit=_commit(), cpu=_cpu_model(), cpus=os.cpu_count(), rounds=args.rounds,
                            load_average=[load_before, os.getloadavg()[0]], threads=args.threads, clock=args.clock,
                            threading_layer=layer, torch=torch.__version__, numba=numba.__version__, rows=rows),
                       f, indent=1)
