@@ -35,9 +35,13 @@ def pinned_threads(threads: int | None, torch: bool = False):
     """
     import numba
 
+    # deepcore's CPU kernels start numba's thread pool (passive, or workqueue when torch's OpenMP is
+    # already loaded) before anything here touches numba, which would start a spinning OpenMP pool.
+    from ..backend import cpu_kernels  # noqa: F401
+    torch_module = _import_torch() if torch else None
+
     saved_environment = {name: os.environ.get(name) for name in THREAD_VARIABLES}
     saved_numba = numba.get_num_threads()
-    torch_module = _import_torch() if torch else None
     saved_torch = torch_module.get_num_threads() if torch_module else None
     limiter = None
     if threads is not None:
