@@ -6,10 +6,17 @@ environment sets a policy): idle workers sleep instead of spinning, so they
 leave the cores to NumPy's OpenBLAS threads (Dense layers) and to the Python
 thread between kernels. Measured on 2 cores, one training step: MNIST CNN
 225 -> 40 ms, CIFAR CNN 1012 -> 384 ms, ResNet-20 1948 -> 825 ms.
+
+It also asks glibc to keep freed memory (``_keep_freed_memory``): a training
+step allocates and frees the same few-megabyte activations every time, and
+glibc's defaults hand them back to the kernel and take them again, zeroed
+page by page. Measured on 2 cores, one training step: LeNet-5 27 -> 23 ms,
+MNIST CNN 24 -> 20 ms, ResNet-20 444 -> 333 ms.
 """
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import sys
 import threading
@@ -77,4 +84,19 @@ def _start_threads():
         del os.environ["OMP_WAIT_POLICY"]
 
 
+def _keep_freed_memory():
+    """Serve arrays up to 32 MiB from the heap (not fresh mmaps) and never trim the heap, unless the
+    environment already tunes glibc's malloc. A no-op off glibc."""
+    if any(name.startswith("MALLOC_") for name in os.environ):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    mallopt(M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest; the default starts at 128 KiB
+    mallopt(M_TRIM_THRESHOLD, 1 << 30)
+
+
 _start_threads()
+_keep_freed_memory()
