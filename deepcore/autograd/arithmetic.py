@@ -8,6 +8,7 @@ from __future__ import annotations
 import numbers
 
 from ..backend.device import get_array_module
+from ..backend.kernel_table import kernels
 from .function import Function
 from .tensor import Tensor, as_tensor
 
@@ -119,12 +120,12 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a @ b
+        return kernels(a).matmul(a, b)
 
     def backward(self, g):
-        xp = get_array_module(g)
-        ga = unbroadcast(g @ xp.swapaxes(self.b, -1, -2), self.a.shape) if self.needs_input_grad[0] else None
-        gb = unbroadcast(xp.swapaxes(self.a, -1, -2) @ g, self.b.shape) if self.needs_input_grad[1] else None
+        xp, matmul = get_array_module(g), kernels(g).matmul
+        ga = unbroadcast(matmul(g, xp.swapaxes(self.b, -1, -2)), self.a.shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(matmul(xp.swapaxes(self.a, -1, -2), g), self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 

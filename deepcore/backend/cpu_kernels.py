@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from . import cpu_conv, cpu_pool, reference
+from . import cpu_blas, cpu_conv, cpu_pool, reference
 from .cpu_support import numba_threads, same_float
 
 
@@ -120,6 +120,48 @@ def _relu_backward(gy, y, gx):
         gx[i] = gy[i] if y[i] > 0 else gy[i] * 0  # gy * 0 keeps NaN and -0.0, as gy * (y > 0)
 
 
+@njit(parallel=True, cache=True)
+def _relu(x, y):
+    for i in prange(x.size):
+        y[i] = 0 if x[i] < 0 else x[i]
+
+
+@njit(parallel=True, cache=True)
+def _bias_relu_backward(gy, y, gx, partial):
+    """gx = gy where y > 0 (else gy * 0), and partial[t] = thread t's column sums of gx, on (M, C) arrays."""
+    rows, threads = gy.shape[0], partial.shape[0]
+    for t in prange(threads):
+        total = partial[t]
+        total[:] = 0
+        for r in range(rows * t // threads, rows * (t + 1) // threads):
+            for c in range(gy.shape[1]):
+                g = gy[r, c] if y[r, c] > 0 else gy[r, c] * 0
+                gx[r, c] = g
+                total[c] += g
+
+
+def relu_forward(x):
+    if not same_float(x):
+        return reference.relu_forward(x)
+    y = np.empty(x.shape, x.dtype)
+    with numba_threads(x.size):
+        _relu(np.ascontiguousarray(x).reshape(-1), y.reshape(-1))
+    return y
+
+
+def bias_relu_backward(gy, y):
+    """One pass for relu's gradient and its per-channel sum (NumPy's column sum of an (M, 6) array alone
+    took 1.8 ms of LeNet-5's 24 ms step)."""
+    if not same_float(gy, y) or gy.shape != y.shape or gy.ndim < 1:
+        return reference.bias_relu_backward(gy, y)
+    gy2, y2 = _channels(gy, y)
+    gx = np.empty_like(gy2)
+    with numba_threads(gy2.size) as threads:
+        partial = np.empty((threads, gy2.shape[1]), np.float64)
+        _bias_relu_backward(gy2, y2, gx, partial)
+    return gx.reshape(gy.shape), partial.sum(axis=0).astype(gy.dtype)
+
+
 def bias_relu_forward(x, bias):
     if not _fits(x, bias):
         return reference.bias_relu_forward(x, bias)
@@ -194,11 +236,14 @@ def softmax_cross_entropy_backward(probabilities, labels, g_loss):
 KERNELS = {
     **cpu_conv.KERNELS,
     **cpu_pool.KERNELS,
+    **({"matmul": cpu_blas.matmul} if cpu_blas.available() else {}),
     "batchnorm_forward_train": batchnorm_forward_train,
     "batchnorm_forward_infer": batchnorm_forward_infer,
     "batchnorm_backward": batchnorm_backward,
+    "relu_forward": relu_forward,
     "bias_relu_forward": bias_relu_forward,
     "relu_backward": relu_backward,
+    "bias_relu_backward": bias_relu_backward,
     "softmax_cross_entropy_forward": softmax_cross_entropy_forward,
     "softmax_cross_entropy_backward": softmax_cross_entropy_backward,
 }

@@ -287,6 +287,27 @@ def relu_backward(gy, y):
     return gx
 
 
+@cuda_kernel("activation", reference.relu_forward, supported=lambda x: True)
+def relu_forward(x):
+    """The bias+ReLU kernel with one channel and a zero bias."""
+    import cupy
+    return _bias_relu(x.reshape(-1, 1), cupy.zeros(1, x.dtype), relu=True).reshape(x.shape)
+
+
+@cuda_kernel("activation", reference.bias_relu_backward, supported=lambda gy, y: gy.shape == y.shape)
+def bias_relu_backward(gy, y):
+    """The ReLU backward kernel, then CuPy's per-channel sum."""
+    gx = relu_backward(gy, y)
+    return gx, gx.reshape(-1, gx.shape[-1]).sum(axis=0)
+
+
+@cuda_kernel("conv", reference.matmul)
+def matmul(a, b):
+    """cuBLAS, through cupy.matmul."""
+    import cupy
+    return cupy.matmul(a, b)
+
+
 # ---------------------------------------------------------------------------------------------- softmax
 
 @cuda_kernel("softmax", reference.softmax_cross_entropy_forward,

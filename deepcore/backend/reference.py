@@ -186,6 +186,14 @@ def batchnorm_backward(gy, x, gamma, mean, inv_std):
     return gx.astype(x.dtype, copy=False), ggamma, gbeta
 
 
+def matmul(a, b):
+    return a @ b
+
+
+def relu_forward(x):
+    return get_array_module(x).maximum(x, 0)
+
+
 def bias_relu_forward(x, bias):
     xp = get_array_module(x)
     return xp.maximum(x + bias, 0)
@@ -194,6 +202,12 @@ def bias_relu_forward(x, bias):
 def relu_backward(gy, y):
     """Gradient of ReLU given its output y (y > 0 exactly where the input was > 0)."""
     return gy * (y > 0)
+
+
+def bias_relu_backward(gy, y):
+    """Gradients of relu(x + bias) given its output y: (for x, for bias summed over all axes but the last)."""
+    gx = relu_backward(gy, y)
+    return gx, gx.reshape(-1, gx.shape[-1]).sum(axis=0)
 
 
 def softmax_cross_entropy_forward(logits, labels):

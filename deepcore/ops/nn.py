@@ -11,15 +11,15 @@ class Dense(Function):
 
     def forward(self, x, w, b):
         self.x, self.w = x, w
-        y = x @ w
+        y = kernels(x).matmul(x.reshape(-1, x.shape[-1]), w)
         y += b
-        return y
+        return y.reshape(*x.shape[:-1], w.shape[-1])
 
     def backward(self, g):
-        xp = get_array_module(g)
+        matmul = kernels(g).matmul
         g2 = g.reshape(-1, g.shape[-1])
-        gx = (g @ self.w.T) if self.needs_input_grad[0] else None
-        gw = self.x.reshape(-1, self.x.shape[-1]).T @ g2 if self.needs_input_grad[1] else None
+        gx = matmul(g2, self.w.T).reshape(self.x.shape) if self.needs_input_grad[0] else None
+        gw = matmul(self.x.reshape(-1, self.x.shape[-1]).T, g2) if self.needs_input_grad[1] else None
         gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
         return gx, gw, gb
 
@@ -42,8 +42,7 @@ class BiasReLU(Function):
         return self.y
 
     def backward(self, g):
-        gx = kernels(g).relu_backward(g, self.y)
-        return gx, gx.reshape(-1, gx.shape[-1]).sum(axis=0)
+        return kernels(g).bias_relu_backward(g, self.y)
 
 
 class Dropout(Function):

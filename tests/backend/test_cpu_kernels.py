@@ -201,6 +201,27 @@ def test_bias_relu_and_relu_backward(shape, dtype):
     x, bias = random(0, dtype, *shape), random(1, dtype, shape[-1])
     (y,) = check("bias_relu_forward", x, bias)
     check("relu_backward", random(2, dtype, *shape), y)
+    check("relu_forward", x)
+    check("bias_relu_backward", random(3, dtype, *shape), y, scale=float(np.prod(shape)))
+
+
+def test_relu_keeps_nan_and_signed_zero_as_numpy():
+    x = np.array([np.nan, -0.0, 0.0, -1.0, 2.0], np.float32)
+    np.testing.assert_array_equal(KERNELS["relu_forward"](x), np.maximum(x, 0))
+    gx, _ = KERNELS["bias_relu_backward"](np.array([[np.nan], [-1.0]], np.float32), np.array([[0.0], [0.0]]))
+    assert np.isnan(gx[0, 0]) and np.signbit(gx[1, 0])
+
+
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 5, 3), (128, 33, 10), (3, 300, 2), (257, 64, 129)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_layouts(m, k, n, dtype):
+    """C-contiguous, transposed (F-contiguous) a or b, and a non-contiguous slice: each as a @ b."""
+    a, b = random(0, dtype, m, k), random(1, dtype, k, n)
+    check("matmul", a, b)
+    check("matmul", np.ascontiguousarray(a.T).T, b)  # a.T @ g of a backward pass: the shared-rows split
+    check("matmul", a, np.ascontiguousarray(b.T).T)
+    check("matmul", random(2, dtype, m, 2 * k)[:, ::2], b)
+    check("matmul", a.astype(np.float64), b.astype(np.float32))  # mixed dtypes: the reference
 
 
 @few
@@ -250,5 +271,7 @@ def test_batch_norm_bias_relu_and_loss_gradients():
     x, gamma, beta = arrays(2, (4, 3, 3, 5), (5,), (5,))
     grad_check(lambda a, g, b: ops.batch_norm_train(a, g, b, 1e-3)[0], [x, gamma, beta])
     grad_check(lambda a, b: ops.bias_relu(a, b), arrays(3, (4, 3, 5), (5,)))
+    grad_check(ops.relu, arrays(6, (3, 4, 5)))
+    grad_check(ops.matmul, arrays(7, (6, 4), (4, 3)))
     labels = np.array([0, 3, 2, 3, 1])
     grad_check(lambda a: ops.sparse_categorical_crossentropy(labels, a, from_logits=True), arrays(4, (5, 4)))
