@@ -1,16 +1,17 @@
-"""Run the whole benchmark suite on each available device and write results/<device>-<date>-<commit>[-ops].json.
+"""Run the whole benchmark suite on each available device: results/<device>-<date>-<commit>[-ops].json and .png.
 
     python benchmarks/run_suite.py                 # every device, --compare torch, all threads
     python benchmarks/run_suite.py --threads 2     # options common to `bench models` and `bench ops` go to both
-    python benchmarks/run_suite.py --render results/cpu-2026-11-28-1e36f11.json   # markdown for the README
+    python benchmarks/render_readme.py             # then: the README's results section from the new files
 
 Set OMP_NUM_THREADS (and friends) in the shell as well when passing --threads:
 BLAS reads them once, at NumPy's import (see deepcore/bench/environment.py).
+Each JSON gets its bar chart beside it (same name, .png) when matplotlib is installed.
 """
 from __future__ import annotations
 
 import datetime
-import json
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -18,36 +19,22 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def render(path) -> str:
-    """A result file as the markdown the README shows: header line, then the table."""
-    from deepcore.bench import report
-
-    document = json.loads(Path(path).read_text())
-    machine = document["machine"]
-    rows = report.models_rows if document["kind"] == "models" else report.ops_rows
-    where = machine["gpu"] or machine["cpu_model"]
-    lines = [f"`{document['command']}` on {where} ({machine['cpu_count']} CPU threads, load "
-             f"{machine['load_average_at_start']}), commit {document['git_commit'][:7]}, {document['timestamp']}",
-             "", report.format_table(*rows(document["results"]), markdown=True)]
-    return "\n".join(lines)
-
-
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["--render"]:
-        for path in argv[1:]:
-            print(render(path), end="\n\n")
-        return 0
     from deepcore.backend import gpu_probe
     from deepcore.bench import cli
     from deepcore.bench.environment import git_commit
 
     stem = f"{datetime.date.today().isoformat()}-{git_commit()[:7]}"
+    plot = importlib.util.find_spec("matplotlib") is not None
+    if not plot:
+        print("matplotlib is not installed: no bar charts", file=sys.stderr)
     status = 0
     for device_name in ["cpu"] + (["gpu"] if gpu_probe()[0] else []):
-        prefix = os.path.relpath(RESULTS / f"{device_name}-{stem}")  # the recorded command stays short
-        status |= cli.main(["models", "--device", device_name, "--compare", "torch", "--json",
-                            f"{prefix}.json", *argv])
-        status |= cli.main(["ops", "--device", device_name, "--json", f"{prefix}-ops.json", *argv])
+        for kind, prefix in (("models", f"{device_name}-{stem}"), ("ops", f"{device_name}-{stem}-ops")):
+            prefix = os.path.relpath(RESULTS / prefix)  # the recorded command stays short
+            extra = ["--compare", "torch"] if kind == "models" else []
+            status |= cli.main([kind, "--device", device_name, *extra, "--json", f"{prefix}.json",
+                                *(["--plot", f"{prefix}.png"] if plot else []), *argv])
     return status
 
 

@@ -1,7 +1,7 @@
 """``deepcore bench models|ops``: throughput of whole models and of single kernels, CPU vs GPU vs PyTorch.
 
-    deepcore bench models [--device cpu,gpu] [--workloads mlp,resnet20] [--compare torch] [--json PATH]
-    deepcore bench ops    [--device cpu,gpu] [--ops conv,batchnorm_backward] [--json PATH]
+    deepcore bench models [--device cpu,gpu] [--workloads mlp,resnet20] [--compare torch] [--json PATH] [--plot PATH]
+    deepcore bench ops    [--device cpu,gpu] [--ops conv,batchnorm_backward] [--json PATH] [--plot PATH]
 
 Without the console script: ``python -m deepcore.bench.cli models ...``.
 ``main(argv)`` takes the words after ``bench`` and returns the exit status:
@@ -65,7 +65,6 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--workloads", type=_names("workload", tuple(WORKLOADS)), default=tuple(WORKLOADS),
                         help=f"comma-separated, default all: {','.join(WORKLOADS)}")
     models.add_argument("--compare", choices=("torch",), help="also run the same models in PyTorch")
-    models.add_argument("--plot", metavar="PATH", help="write a bar chart (PNG) of training throughput")
     ops = commands.add_parser("ops", help="per-kernel time, GFLOP/s or GB/s, and fraction of the device's peak")
     ops.add_argument("--ops", type=_names("op", OP_NAMES, OP_FAMILIES), default=OP_NAMES,
                      help=f"comma-separated op names or families ({','.join(OP_FAMILIES)}), default all")
@@ -83,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--threads", type=_positive, default=None,
                              help="threads for BLAS, numba and torch (default: the libraries' own choice)")
         command.add_argument("--json", metavar="PATH", help="write the results as JSON")
+        command.add_argument("--plot", metavar="PATH", help="write a bar chart (PNG): images/s per workload and "
+                             "mode" if command is models else "write a bar chart (PNG): each kernel's %% of peak")
     return parser
 
 
@@ -112,9 +113,6 @@ def run_models_command(args, devices, header) -> tuple[dict, int]:
     print(report.format_table(*report.models_rows(records)) if records else "(nothing ran)")
     if any(r.get("noisy") for r in records):
         print(f"{report.NOISY_MARK} noisy: repeats differ by more than 10% of the median")
-    if args.plot and records:
-        report.plot_models(records, args.plot)
-        print(f"wrote {args.plot}")
     failed = any(r["status"] == "error" for r in records)
     return {**header, "results": records}, int(failed)
 
@@ -155,6 +153,9 @@ def main(argv=None) -> int:
     if args.json:
         report.write_json(args.json, document)
         print(f"wrote {args.json}")
+    if args.plot and document["results"]:
+        (report.plot_models if args.command == "models" else report.plot_ops)(document, args.plot)
+        print(f"wrote {args.plot}")
     return status
 
 

@@ -90,8 +90,34 @@ def write_json(path, document: dict) -> None:
     atomic_write(path, write)
 
 
-def plot_models(records: list[dict], path) -> None:
-    """Grouped bars: training images/s per workload, one bar per framework and device (log scale)."""
+def summary_rows(records: list[dict], device_name: str) -> tuple[list[str], list[list[str]]]:
+    """One row per workload on one device: deepcore and torch img/s and deepcore/torch, per mode (the README)."""
+    index = {(r["workload"], r["mode"], r["framework"]): r for r in records if r["device"] == device_name}
+    modes = [m for m in ("train", "inference") if any(key[1] == m for key in index)]
+    header = ["workload", "batch"]
+    for mode in modes:
+        header += [f"{mode} deepcore img/s", f"{mode} torch img/s", f"{mode} deepcore/torch"]
+    rows = []
+    for workload in dict.fromkeys(key[0] for key in index):
+        batch = next(r["batch_size"] for key, r in index.items() if key[0] == workload)
+        row = [workload, str(batch)]
+        for mode in modes:
+            deepcore, torch = index.get((workload, mode, "deepcore")), index.get((workload, mode, "torch"))
+            row += [_format_rate(deepcore), _format_rate(torch), _ratio(deepcore, torch)]
+        rows.append(row)
+    return header, rows
+
+
+def describe_run(document: dict) -> str:
+    """One line naming where and when a result was measured: CPU (and GPU), threads, commit, date."""
+    machine, threads = document["machine"], document["threads"]
+    count = threads["requested"] or threads["numba"]
+    where = ", ".join(filter(None, [machine["cpu_model"], f"{count} threads", machine["gpu"]]))
+    commit = document["git_commit"][:7] + (" + local changes" if document["git_uncommitted"] else "")
+    return f"{where}; commit {commit}, {document['timestamp'][:10]}"
+
+
+def _pyplot():
     try:
         import matplotlib
     except ImportError as error:
@@ -99,23 +125,105 @@ def plot_models(records: list[dict], path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ok = [r for r in records if r["status"] == "ok"]
-    workloads = list(dict.fromkeys(r["workload"] for r in records))
-    series = list(dict.fromkeys((r["framework"], r["device"], r["mode"]) for r in ok))
+    return plt
+
+
+# deepcore blue, torch orange; the GPU bar of each is darker and hatched, so the chart reads in grey too.
+SERIES_STYLE = {("deepcore", "cpu"): ("#4c8bd6", None), ("torch", "cpu"): ("#f0a04b", None),
+                ("deepcore", "gpu"): ("#1b4f8f", "//"), ("torch", "gpu"): ("#b35a00", "//")}
+MODE_TITLES = {"train": "training step (forward, loss, backward, SGD update)", "inference": "inference (forward)"}
+
+
+def plot_models(document: dict, path) -> None:
+    """A PNG with one panel per mode: images/s per workload, a bar per framework and device, deepcore/torch
+    written over each pair. Log scale when the rates span more than 20x (MLP and ResNet-20 differ ~1000x)."""
+    plt = _pyplot()
+    from matplotlib.ticker import EngFormatter, NullFormatter
+
+    records = document["results"]
+    index = {(r["workload"], r["mode"], r["framework"], r["device"]): r for r in records}
+    batches = {r["workload"]: r["batch_size"] for r in records}
+    workloads = list(batches)
+    modes = [m for m in MODE_TITLES if any(r["mode"] == m for r in records)]
+    series = [key for key in SERIES_STYLE
+              if any(r["status"] == "ok" and (r["framework"], r["device"]) == key for r in records)]
+    rate = lambda r: r["images_per_second"]["median"] if r and r["status"] == "ok" else float("nan")
+    rates = [rate(r) for r in records if r["status"] == "ok"]
+    logarithmic = bool(rates) and max(rates) > 20 * min(rates)
     width = 0.8 / max(len(series), 1)
-    figure, axes = plt.subplots(figsize=(max(6, 1.8 * len(workloads)), 4.5))
-    for i, (framework, device_name, mode) in enumerate(series):
-        values = []
-        for workload in workloads:
-            match = [r for r in ok if (r["workload"], r["framework"], r["device"], r["mode"])
-                     == (workload, framework, device_name, mode)]
-            values.append(match[0]["images_per_second"]["median"] if match else float("nan"))
-        axes.bar([j + i * width for j in range(len(workloads))], values, width,
-                 label=f"{framework} {device_name} {mode}")
-    axes.set_xticks([j + 0.4 - width / 2 for j in range(len(workloads))], workloads)
-    axes.set_yscale("log")
-    axes.set_ylabel("images / second (median)")
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    atomic_write(path, lambda temporary: figure.savefig(temporary, dpi=120, format="png"))
+    figure, panels = plt.subplots(len(modes), 1, figsize=(max(6.0, 1.0 + 0.4 * len(series) * len(workloads)),
+                                                           0.8 + 3.4 * len(modes)), squeeze=False, layout="constrained")
+    for axes, mode in zip(panels[:, 0], modes):
+        offset = lambda i: (i - (len(series) - 1) / 2) * width
+        for i, (framework, device_name) in enumerate(series):
+            color, hatch = SERIES_STYLE[framework, device_name]
+            axes.bar([j + offset(i) for j in range(len(workloads))],
+                     [rate(index.get((w, mode, framework, device_name))) for w in workloads], width,
+                     color=color, hatch=hatch, edgecolor="white", label=f"{framework} {device_name.upper()}")
+        if logarithmic:
+            axes.set_yscale("log")
+            axes.set_ylim(min(rates) / 1.5, max(rates) * 3)
+        else:
+            axes.set_ylim(0, max(rates, default=1) * 1.2)
+        for j, workload in enumerate(workloads):
+            for i, (framework, device_name) in enumerate(series):
+                record = index.get((workload, mode, framework, device_name))
+                if record and record["status"] != "ok":
+                    axes.text(j + offset(i), axes.get_ylim()[0], f" {record['status']}", rotation=90,
+                              ha="center", va="bottom", fontsize=7)
+                if framework == "deepcore" and ("torch", device_name) in series:
+                    pair = (rate(record), rate(index.get((workload, mode, "torch", device_name))))
+                    if pair[0] == pair[0] and pair[1] == pair[1]:  # both measured (not NaN)
+                        axes.text(j + offset(i) + width / 2, max(pair) * (1.08 if logarithmic else 1.02),
+                                  f"{pair[0] / pair[1]:.2f}x", ha="center", va="bottom", fontsize=8,
+                                  fontweight="bold" if pair[0] >= pair[1] else "normal")
+        axes.set_title(MODE_TITLES[mode], fontsize=10)
+        axes.set_xticks(range(len(workloads)), [f"{w}\nbatch {batches[w]}" for w in workloads])
+        axes.set_xlim(-0.5, len(workloads) - 0.5)  # a workload with no measured bar keeps its slot
+        axes.set_ylabel("images / s (median)")
+        axes.yaxis.set_major_formatter(EngFormatter(sep=""))
+        axes.yaxis.set_minor_formatter(NullFormatter())
+        axes.grid(axis="y", alpha=0.3)
+        axes.set_axisbelow(True)
+    if series:
+        figure.legend(*panels[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=len(series),
+                      fontsize=8, frameon=False)
+    figure.suptitle(f"deepcore vs PyTorch throughput (x: deepcore / torch, bold when deepcore is faster)\n"
+                    f"{describe_run(document)}", fontsize=9)
+    _save(plt, figure, path)
+
+
+def plot_ops(document: dict, path) -> None:
+    """A PNG of horizontal bars: each kernel's fraction of the device's measured peak, rate written beside it."""
+    plt = _pyplot()
+    records = document["results"]
+    cases = list(dict.fromkeys((r["op"], r["case"]) for r in records))
+    devices = list(dict.fromkeys(r["device"] for r in records))
+    index = {(r["op"], r["case"], r["device"]): r for r in records}
+    height = 0.8 / max(len(devices), 1)
+    figure, axes = plt.subplots(figsize=(9, 1.2 + 0.3 * len(cases) * len(devices)), layout="constrained")
+    for i, device_name in enumerate(devices):
+        color, hatch = SERIES_STYLE["deepcore", device_name]
+        for j, key in enumerate(cases):
+            record = index.get((*key, device_name))
+            if record is None:
+                continue
+            y, percent = j + (i - (len(devices) - 1) / 2) * height, 100 * record["fraction_of_peak"]
+            axes.barh(y, percent, height, color=color, hatch=hatch, edgecolor="white",
+                      label=device_name.upper() if j == 0 else None)
+            axes.text(percent, y, f" {record['rate']['median']:,.1f} {record['unit']} ({record['path']})",
+                      va="center", fontsize=7)
+    axes.axvline(100, color="grey", linestyle="--", linewidth=0.8)
+    axes.set_yticks(range(len(cases)), [f"{op}  {case}" for op, case in cases], fontsize=7)
+    axes.invert_yaxis()
+    axes.set_xlim(0, max([100] + [100 * r["fraction_of_peak"] for r in records]) * 1.35)
+    axes.set_xlabel("% of the measured peak (convolutions: float32 GEMM; other ops: a large copy)")
+    if len(devices) > 1:
+        axes.legend(fontsize=8)
+    axes.set_title(f"deepcore kernels\n{describe_run(document)}", fontsize=9)
+    _save(plt, figure, path)
+
+
+def _save(plt, figure, path) -> None:
+    atomic_write(path, lambda temporary: figure.savefig(temporary, dpi=110, format="png"))
     plt.close(figure)

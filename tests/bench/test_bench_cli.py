@@ -49,11 +49,12 @@ def test_models_writes_a_record_per_framework_and_mode(tmp_path, capsys):
 
 
 def test_ops_reports_rates_paths_and_the_measured_peak(tmp_path, capsys):
-    path = tmp_path / "ops.json"
+    path, plot = tmp_path / "ops.json", tmp_path / "ops.png"
     argv = ["ops", "--device", "cpu", "--ops", "conv2d_forward,bias_relu_forward,sgd_momentum_update",
-            "--batch-size", "1", "--json", str(path), *TINY]
+            "--batch-size", "1", "--json", str(path), "--plot", str(plot), *TINY]
     assert cli.main(argv) == 0
     assert "cpu peak: GEMM" in capsys.readouterr().out
+    assert plot.stat().st_size > 0
     document = _read(path)
     peaks = document["peaks"]["cpu"]
     assert peaks["gemm"]["flops_per_second"]["max"] > 0 and peaks["copy"]["bytes_per_second"]["max"] > 0
