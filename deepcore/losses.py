@@ -215,3 +215,15 @@ def get(identifier):
         loss.per_sample = identifier
         return loss
     raise TypeError(f"losses.get: expected a loss name, Loss or callable, got {type(identifier).__name__}")
+
+
+__all__ = [  # the public names; the helpers imported above stay out of `import *`
+    "BinaryCrossentropy", "CategoricalCrossentropy", "CategoricalHinge", "CosineSimilarity", "Hinge", "Huber",
+    "KLDivergence", "LogCosh", "Loss", "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredError",
+    "MeanSquaredLogarithmicError", "Poisson", "REDUCTIONS", "SparseCategoricalCrossentropy", "SquaredHinge",
+    "binary_crossentropy", "categorical_crossentropy", "categorical_hinge", "cosine_similarity", "get",
+    "hinge", "huber", "kl_divergence", "kld", "kullback_leibler_divergence", "log_cosh", "logcosh", "mae",
+    "mape", "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
+    "mean_squared_logarithmic_error", "mse", "msle", "poisson", "sparse_categorical_crossentropy",
+    "squared_hinge",
+]
