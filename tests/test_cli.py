@@ -1,5 +1,7 @@
 """The deepcore command: `info` reports versions and kernel paths; bad arguments exit 2."""
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -45,3 +47,9 @@ def test_bench_without_bench_module_exits_2(monkeypatch, capsys):
     monkeypatch.setattr(cli.importlib, "import_module", missing)
     assert cli.main(["bench", "models"]) == 2
     assert "deepcore/bench/cli.py is not available" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_cli():
+    done = subprocess.run([sys.executable, "-m", "deepcore", "info", "--json"], capture_output=True, text=True,
+                          check=True)
+    assert json.loads(done.stdout)["deepcore"]
