@@ -133,34 +133,27 @@ class Layer:
 
     def _sublayers(self):
         """Layers held as attributes, directly or in lists, tuples and dicts (Keras' automatic tracking)."""
-        found = []
-        for value in self.__dict__.values():
-            items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) \
-                else (value,)
-            found += [item for item in items if isinstance(item, Layer) and all(item is not f for f in found)]
-        return found
+        def items():
+            for value in self.__dict__.values():
+                yield from value.values() if isinstance(value, dict) else value \
+                    if isinstance(value, (list, tuple)) else (value,)
+
+        return _unique([item for item in items() if isinstance(item, Layer)])
 
     def _own_weights(self):
         """add_weight's Variables, then Variables assigned as attributes (``self.w = dc.Variable(...)``)."""
-        own = list(self._weights)
-        own += [v for v in self.__dict__.values() if isinstance(v, Variable) and all(v is not w for w in own)]
-        return own
+        return _unique(self._weights, [v for v in self.__dict__.values() if isinstance(v, Variable)])
 
     @property
     def weights(self):
-        found = self._own_weights()
-        for layer in self._sublayers():
-            found += [w for w in layer.weights if all(w is not f for f in found)]
-        return found
+        return _unique(self._own_weights(), *(layer.weights for layer in self._sublayers()))
 
     @property
     def trainable_weights(self):
         if not self.trainable:
             return []
-        found = [w for w in self._own_weights() if w.trainable]
-        for layer in self._sublayers():
-            found += [w for w in layer.trainable_weights if all(w is not f for f in found)]
-        return found
+        return _unique([w for w in self._own_weights() if w.trainable],
+                       *(layer.trainable_weights for layer in self._sublayers()))
 
     @property
     def non_trainable_weights(self):
@@ -422,3 +415,14 @@ def accepts(function, name, keyword_only_too=True) -> bool:
 
 def _is_array(value) -> bool:
     return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, (Tensor, KerasTensor))
+
+
+def _unique(*lists):
+    """The items of the lists in order, each object once (by identity: arrays and Variables are unhashable)."""
+    seen, found = set(), []
+    for items in lists:
+        for item in items:
+            if id(item) not in seen:
+                seen.add(id(item))
+                found.append(item)
+    return found
