@@ -135,6 +135,61 @@ def test_conv2d_non_contiguous_and_other_dtypes():
     assert y.dtype == np.float16  # not a numba dtype: the reference ran
 
 
+# ------------------------------------------------------------------------------------------------- convolution paths
+# Which path a conv takes depends on its shape (cpu_conv: planar im2col for few input channels, Winograd
+# for 3x3 stride 1, NHWC im2col otherwise); these cases pin each path and turn its knobs.
+
+def conv_case(x_shape, w_shape, stride, padding, dilation=(1, 1)):
+    if isinstance(padding, str):
+        padding = resolve_padding(padding, x_shape[1:3], w_shape[:2], stride, dilation)
+    return x_shape, w_shape, stride, padding, dilation
+
+
+class knobs:
+    """Set module attributes for a block, as monkeypatch does (which hypothesis tests cannot take)."""
+
+    def __init__(self, settings_):
+        self.settings = settings_
+
+    def __enter__(self):
+        self.defaults = {key: getattr(*key) for key in self.settings}
+        for (module, name), value in self.settings.items():
+            setattr(module, name, value)
+
+    def __exit__(self, *exc):
+        for (module, name), value in self.defaults.items():
+            setattr(module, name, value)
+
+
+PLANAR_CASES = [  # (x shape, w shape, stride, padding, dilation): C_in <= cpu_conv.PLANAR_MAX_CHANNELS
+    ((2, 28, 28, 1), (5, 5, 1, 6), (1, 1), "same"),  # LeNet-5's first layer
+    ((1, 28, 28, 1), (5, 5, 1, 20), (1, 1), "valid"),  # the MNIST CNN's, batch 1
+    ((2, 32, 32, 3), (3, 3, 3, 16), (1, 1), "same"),  # ResNet-20's
+    ((3, 11, 9, 3), (3, 3, 3, 5), (2, 2), "same"),  # odd sizes, stride 2
+    ((1, 13, 10, 3), (7, 7, 3, 4), (2, 3), "valid"),  # stride per axis, kernel wider than the stride
+    ((2, 9, 12, 4), (3, 2, 4, 3), (1, 1), "same", (2, 3)),  # dilation, 4 channels
+    ((1, 5, 7, 1), (2, 3, 1, 1), (3, 1), ((2, 0), (0, 3))),  # padding on one side only, one output channel
+    ((2, 6, 6, 2), (1, 1, 2, 3), (1, 1), "valid"),  # 1x1: not planar, x is its own im2col
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", PLANAR_CASES, ids=str)
+@pytest.mark.parametrize("chunk_pixels", [1, 37, 512])  # one output row per chunk, a few rows, the default
+def test_conv2d_planar_path(case, dtype, chunk_pixels):
+    with knobs({(cpu_conv, "PLANAR_CHUNK_PIXELS"): chunk_pixels}):
+        check_conv(conv_case(*case), dtype)
+
+
+@pytest.mark.parametrize("max_channels", [0, 5], ids=["planar-off", "planar-up-to-5"])
+@settings(max_examples=15, deadline=None)
+@given(case=conv_cases(), dtype=dtypes)
+def test_conv2d_planar_threshold(max_channels, case, dtype):
+    """The drawn cases (1-5 input channels) with the planar path off, then on for all of them."""
+    with knobs({(cpu_conv, "PLANAR_MAX_CHANNELS"): max_channels, (cpu_conv, "PLANAR_CHUNK_PIXELS"): 7}):
+        check_conv(case, dtype)
+
+
 # ------------------------------------------------------------------------------------------------- pooling
 
 @st.composite
