@@ -2,9 +2,10 @@
 
 Each function has the signature of its namesake in ``reference.py`` and is
 tested against it (``tests/backend/test_cpu_kernels.py``). ``KERNELS`` maps
-kernel names to the versions here, convolution's from ``cpu_conv.py`` and
-pooling's from ``cpu_pool.py``. The numba kernels are built for float32 and
-float64 (the dtype in is the dtype out); anything else runs the reference.
+kernel names to the versions here, convolution's from ``cpu_conv.py``,
+pooling's from ``cpu_pool.py``, batch norm's from ``cpu_batchnorm.py``. The
+numba kernels are built for float32 and float64 (the dtype in is the dtype
+out); anything else runs the reference.
 Per-channel statistics are accumulated in float64.
 """
 from __future__ import annotations
@@ -12,42 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from . import cpu_blas, cpu_conv, cpu_pool, reference
+from . import cpu_batchnorm, cpu_blas, cpu_conv, cpu_pool, reference
 from .cpu_support import numba_threads, same_float
-
-
-@njit(parallel=True, cache=True)
-def _column_moments(u, u_center, v, v_center, threads):
-    """(sum(u - u_center), sum((u - u_center) * (v - v_center))) over the rows of (M, C) arrays, in float64.
-
-    Each of ``threads`` blocks of rows sums into its own row of ``partial``.
-    """
-    rows, channels = u.shape
-    partial = np.zeros((threads, 2, channels))
-    for t in prange(threads):
-        first, sum_u, sum_uv = rows * t // threads, partial[t, 0], partial[t, 1]
-        for r in range(first, rows * (t + 1) // threads):
-            for c in range(channels):
-                du = np.float64(u[r, c]) - u_center[c]
-                sum_u[c] += du
-                sum_uv[c] += du * (np.float64(v[r, c]) - v_center[c])
-    return partial.sum(axis=0)
-
-
-@njit(parallel=True, cache=True)
-def _normalize(x, center, scale, offset, y):
-    """y = (x - center) * scale + offset per channel, on (M, C) arrays."""
-    for r in prange(x.shape[0]):
-        for c in range(x.shape[1]):
-            y[r, c] = (x[r, c] - center[c]) * scale[c] + offset[c]
-
-
-@njit(parallel=True, cache=True)
-def _batchnorm_input_grad(gy, gy_mean, x, mean, x_scale, scale, gx):
-    """gx = (gy - gy_mean - (x - mean) * x_scale) * scale per channel, on (M, C) arrays."""
-    for r in prange(x.shape[0]):
-        for c in range(x.shape[1]):
-            gx[r, c] = (gy[r, c] - gy_mean[c] - (x[r, c] - mean[c]) * x_scale[c]) * scale[c]
 
 
 def _channels(*arrays):
@@ -58,52 +25,6 @@ def _channels(*arrays):
 def _fits(x, *vectors):
     """x and the per-channel vectors share a numba dtype, and each vector has one entry per channel."""
     return same_float(x, *vectors) and x.ndim >= 1 and all(v.shape == x.shape[-1:] for v in vectors)
-
-
-def batchnorm_forward_train(x, gamma, beta, epsilon):
-    """Moments from sums shifted by the first sample (no cancellation), accumulated in float64."""
-    if not _fits(x, gamma, beta) or x.size == 0:
-        return reference.batchnorm_forward_train(x, gamma, beta, epsilon)
-    (x2,) = _channels(x)
-    shift = x2[0].astype(np.float64)
-    m = x2.shape[0]
-    y = np.empty_like(x2)
-    with numba_threads(x2.size) as threads:
-        sums = _column_moments(x2, shift, x2, shift, threads)
-        mean64 = sums[0] / m
-        variance64 = np.maximum(sums[1] / m - mean64 * mean64, 0.0)
-        mean, variance = (shift + mean64).astype(x.dtype), variance64.astype(x.dtype)
-        inv_std = (1.0 / np.sqrt(variance64 + epsilon)).astype(x.dtype)
-        _normalize(x2, mean, inv_std * gamma, np.ascontiguousarray(beta), y)
-    return y.reshape(x.shape), mean, variance, inv_std
-
-
-def batchnorm_forward_infer(x, gamma, beta, mean, variance, epsilon):
-    if not _fits(x, gamma, beta, mean, variance):
-        return reference.batchnorm_forward_infer(x, gamma, beta, mean, variance, epsilon)
-    (x2,) = _channels(x)
-    scale = (gamma / np.sqrt(variance + epsilon)).astype(x.dtype)
-    y = np.empty_like(x2)
-    with numba_threads(x2.size):
-        _normalize(x2, np.ascontiguousarray(mean), scale, np.ascontiguousarray(beta), y)
-    return y.reshape(x.shape)
-
-
-def batchnorm_backward(gy, x, gamma, mean, inv_std):
-    """gx = gamma * inv_std * (gy - gbeta / m - (x - mean) * inv_std * ggamma / m): the reference's formula,
-    with the cancelling terms subtracted before the scaling."""
-    if not (_fits(x, gamma, mean, inv_std) and same_float(x, gy) and gy.shape == x.shape):
-        return reference.batchnorm_backward(gy, x, gamma, mean, inv_std)
-    gy2, x2 = _channels(gy, x)
-    m = x2.shape[0]
-    mean = np.ascontiguousarray(mean)
-    gx = np.empty_like(x2)
-    with numba_threads(x2.size) as threads:
-        sums = _column_moments(gy2, np.zeros(mean.shape), x2, mean.astype(np.float64), threads)
-        gbeta, ggamma = sums[0], sums[1] * inv_std
-        _batchnorm_input_grad(gy2, (gbeta / m).astype(x.dtype), x2, mean, (inv_std * ggamma / m).astype(x.dtype),
-                              gamma * inv_std, gx)
-    return gx.reshape(x.shape), ggamma.astype(x.dtype), gbeta.astype(x.dtype)
 
 
 @njit(parallel=True, cache=True)
@@ -236,10 +157,8 @@ def softmax_cross_entropy_backward(probabilities, labels, g_loss):
 KERNELS = {
     **cpu_conv.KERNELS,
     **cpu_pool.KERNELS,
+    **cpu_batchnorm.KERNELS,
     **({"matmul": cpu_blas.matmul} if cpu_blas.available() else {}),
-    "batchnorm_forward_train": batchnorm_forward_train,
-    "batchnorm_forward_infer": batchnorm_forward_infer,
-    "batchnorm_backward": batchnorm_backward,
     "relu_forward": relu_forward,
     "bias_relu_forward": bias_relu_forward,
     "relu_backward": relu_backward,

@@ -1,10 +1,11 @@
 """NumPy/CuPy references for the CUDA kernels that have no entry in ``reference.KERNEL_NAMES`` yet.
 
-The fused kernels (BatchNorm+ReLU, convolution with a bias+ReLU epilogue) and
-the multi-tensor optimizer updates are compositions of the reference kernels
+The fused kernel (convolution with a bias+ReLU epilogue) and the multi-tensor
+optimizer updates are compositions of the reference kernels
 and of the update rules in ``deepcore/optimizers.py``, written out here so the
 GPU parity tests and the wrappers' float64 fallback have an oracle. They move
-to ``reference.py`` once the kernel table grows these names.
+to ``reference.py`` once the kernel table grows these names (as BatchNorm+ReLU
+did: ``reference.batchnorm_relu_*``).
 """
 from __future__ import annotations
 
@@ -12,17 +13,6 @@ import math
 
 from . import reference
 from .device import get_array_module
-
-
-def batchnorm_relu_forward_train(x, gamma, beta, epsilon):
-    """ReLU(batchnorm_forward_train(x)): returns (y, mean, variance, inv_std), y the ReLU output."""
-    y, mean, variance, inv_std = reference.batchnorm_forward_train(x, gamma, beta, epsilon)
-    return get_array_module(y).maximum(y, 0), mean, variance, inv_std
-
-
-def batchnorm_relu_backward(gy, y, x, gamma, mean, inv_std):
-    """(gx, ggamma, gbeta) of ReLU(BatchNorm(x)) given y, the ReLU output."""
-    return reference.batchnorm_backward(reference.relu_backward(gy, y), x, gamma, mean, inv_std)
 
 
 def conv2d_bias_relu_forward(x, w, bias, stride, padding, dilation, relu=True):

@@ -232,7 +232,7 @@ def batchnorm_forward_train(x, gamma, beta, epsilon):
     return _batchnorm_train(x, gamma, beta, epsilon, fuse_relu=0)
 
 
-@cuda_kernel("batchnorm", fused_reference.batchnorm_relu_forward_train,
+@cuda_kernel("batchnorm", reference.batchnorm_relu_forward_train,
              supported=lambda x, gamma, beta, eps: _per_channel(x, gamma, beta))
 def batchnorm_relu_forward_train(x, gamma, beta, epsilon):
     return _batchnorm_train(x, gamma, beta, epsilon, fuse_relu=1)
@@ -249,6 +249,20 @@ def batchnorm_forward_infer(x, gamma, beta, mean, variance, epsilon):
     return y
 
 
+@cuda_kernel("batchnorm", reference.batchnorm_relu_forward_infer,
+             supported=lambda x, gamma, beta, mean, variance, eps: _per_channel(x, gamma, beta, mean, variance))
+def batchnorm_relu_forward_infer(x, gamma, beta, mean, variance, epsilon):
+    """The training forward's normalize-and-clamp kernel, given the moving statistics as (mean, inv_std)."""
+    import cupy
+    x, gamma, beta, mean, variance = contiguous(x, gamma, beta, mean, variance)
+    check_index_range("batchnorm_relu_forward_infer", x.size)
+    inv_std = (1 / cupy.sqrt(variance + np.float32(epsilon))).astype(np.float32, copy=False)
+    y = empty(x.shape)
+    launch("batchnorm", "batchnorm_normalize", x.size,
+           (x, mean, inv_std, gamma, beta, y, *ints(x.size, x.shape[-1], 1)))
+    return y
+
+
 @cuda_kernel("batchnorm", reference.batchnorm_backward,
              supported=lambda gy, x, gamma, mean, inv_std: gy.shape == x.shape
              and _per_channel(x, gamma, mean, inv_std))
@@ -256,7 +270,7 @@ def batchnorm_backward(gy, x, gamma, mean, inv_std):
     return _batchnorm_backward(gy, None, x, gamma, mean, inv_std)
 
 
-@cuda_kernel("batchnorm", fused_reference.batchnorm_relu_backward,
+@cuda_kernel("batchnorm", reference.batchnorm_relu_backward,
              supported=lambda gy, y, x, gamma, mean, inv_std: gy.shape == y.shape == x.shape
              and _per_channel(x, gamma, mean, inv_std))
 def batchnorm_relu_backward(gy, y, x, gamma, mean, inv_std):
@@ -335,7 +349,5 @@ def softmax_cross_entropy_backward(probabilities, labels, g_loss):
 
 
 KERNELS = {name: globals()[name] for name in KERNEL_NAMES}
-KERNELS.update(conv2d_bias_relu_forward=conv2d_bias_relu_forward,  # the fused extras (cuda_fused_reference)
-               batchnorm_relu_forward_train=batchnorm_relu_forward_train,
-               batchnorm_relu_backward=batchnorm_relu_backward,
+KERNELS.update(conv2d_bias_relu_forward=conv2d_bias_relu_forward,  # the extras (cuda_fused_reference)
                sgd_momentum_update=sgd_momentum_update, adam_update=adam_update)

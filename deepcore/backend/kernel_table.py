@@ -23,6 +23,7 @@ KERNEL_NAMES = (
     "conv2d_forward", "conv2d_backward_data", "conv2d_backward_filter",
     "maxpool2d_forward", "maxpool2d_backward", "avgpool2d_forward", "avgpool2d_backward",
     "batchnorm_forward_train", "batchnorm_forward_infer", "batchnorm_backward",
+    "batchnorm_relu_forward_train", "batchnorm_relu_forward_infer", "batchnorm_relu_backward",
     "matmul", "relu_forward", "bias_relu_forward", "relu_backward", "bias_relu_backward",
     "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
 )

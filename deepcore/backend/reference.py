@@ -185,6 +185,22 @@ def batchnorm_backward(gy, x, gamma, mean, inv_std):
     gx = (gamma * inv_std / m) * (m * gy - gbeta - xhat * ggamma)
     return gx.astype(x.dtype, copy=False), ggamma, gbeta
 
+def batchnorm_relu_forward_train(x, gamma, beta, epsilon):
+    """ReLU(batchnorm_forward_train(x)): returns (y, mean, variance, inv_std), y the ReLU output."""
+    y, mean, variance, inv_std = batchnorm_forward_train(x, gamma, beta, epsilon)
+    return get_array_module(y).maximum(y, 0), mean, variance, inv_std
+
+
+def batchnorm_relu_forward_infer(x, gamma, beta, mean, variance, epsilon):
+    """ReLU(batchnorm_forward_infer(x))."""
+    return get_array_module(x).maximum(batchnorm_forward_infer(x, gamma, beta, mean, variance, epsilon), 0)
+
+
+def batchnorm_relu_backward(gy, y, x, gamma, mean, inv_std):
+    """(gx, ggamma, gbeta) of ReLU(BatchNorm(x)) given y, the ReLU output."""
+    return batchnorm_backward(relu_backward(gy, y), x, gamma, mean, inv_std)
+
+
 
 def matmul(a, b):
     return a @ b

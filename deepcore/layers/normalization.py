@@ -2,7 +2,7 @@
 LRN (AlexNet's local response normalization; not in Keras)."""
 from __future__ import annotations
 
-from .. import initializers, ops, regularizers
+from .. import activations, initializers, ops, regularizers
 from ..autograd import arithmetic as A
 from ..autograd.function import no_grad
 from ..backend import get_array_module
@@ -58,6 +58,8 @@ class BatchNormalization(_Affine):
     Weights as Keras: [gamma (if scale), beta (if center), moving_mean, moving_variance].
     ``synchronized=True`` (Keras): under ``dc.distribute.DataParallel`` the statistics are those of the
     global batch over every rank; without a distributed world it changes nothing.
+    ``call(..., fused_relu=True)`` (not in Keras) returns max(y, 0) from the fused BatchNorm+ReLU kernels;
+    models call it so when a plain ReLU is this layer's only consumer (``fuses_relu``).
     """
 
     input_min_ndim = 2
@@ -87,7 +89,7 @@ class BatchNormalization(_Affine):
         self.moving_variance = self.add_weight(features, self.moving_variance_initializer, trainable=False,
                                                name="moving_variance")
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, fused_relu=False):
         last = inputs.ndim - 1
         order = None if self._axis == last else \
             [i for i in range(inputs.ndim) if i != self._axis] + [self._axis]
@@ -99,15 +101,17 @@ class BatchNormalization(_Affine):
             if self.synchronized:
                 from ..distribute.sync_batch_norm import synchronized_batch_norm
                 y, mean, variance = synchronized_batch_norm(x, gamma, beta, self.epsilon)
+                y = ops.relu(y) if fused_relu else y
             else:
-                y, mean, variance = ops.batch_norm_train(x, gamma, beta, self.epsilon)
+                train = ops.batch_norm_relu if fused_relu else ops.batch_norm_train
+                y, mean, variance = train(x, gamma, beta, self.epsilon)
             with no_grad():
                 for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
                     moving.data *= self.momentum
                     moving.data += (1 - self.momentum) * batch.astype(moving.dtype, copy=False)
         else:
-            y = ops.batch_norm_infer(x, gamma, beta, self.moving_mean.data, self.moving_variance.data,
-                                     self.epsilon)
+            infer = ops.batch_norm_relu_infer if fused_relu else ops.batch_norm_infer
+            y = infer(x, gamma, beta, self.moving_mean.data, self.moving_variance.data, self.epsilon)
         if order is None:
             return y
         inverse = sorted(range(len(order)), key=order.__getitem__)
@@ -117,6 +121,25 @@ class BatchNormalization(_Affine):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "synchronized": self.synchronized,
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
                 "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer)}
+
+
+def is_plain_relu(layer):
+    """Does ``layer`` compute max(x, 0) and nothing else? ``ReLU()`` with its defaults or ``Activation('relu')``
+    (exactly those classes), without an activity regularizer."""
+    from .activation import ReLU
+    from .core import Activation
+    if layer.activity_regularizer is not None:
+        return False
+    if type(layer) is ReLU:
+        return layer.max_value is None and layer.negative_slope == 0 and layer.threshold == 0
+    return type(layer) is Activation and layer.activation is activations.get("relu")
+
+
+def fuses_relu(layer, consumer):
+    """May a model run BatchNormalization ``layer`` followed by ``consumer`` as one fused BatchNorm+ReLU?
+    The model also checks that nothing else reads the BatchNorm output (models/model.py, sequential.py)."""
+    return (type(layer) is BatchNormalization and not layer.synchronized and layer.activity_regularizer is None
+            and is_plain_relu(consumer))
 
 
 class LayerNormalization(_Affine):

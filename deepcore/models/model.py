@@ -3,6 +3,11 @@
 - functional: ``Model(inputs, outputs)`` over symbolic tensors from ``Input``;
 - subclassing: define layers in ``__init__`` and the math in ``call``;
 - ``Sequential`` (sequential.py), a stack of layers.
+
+A functional model runs its graph through an execution plan made once in
+``_init_graph``: the nodes in topological order, where a BatchNormalization
+node read only by a plain ReLU node (and not itself a model output) runs as one
+fused BatchNorm+ReLU in the ReLU's place (``layers.normalization.fuses_relu``).
 """
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from .. import optimizers
 from ..distribute.context import LOCAL, current as current_strategy
 from ..layers.base import KerasTensor, Layer, unique_name
 from ..layers.core import InputLayer
+from ..layers.normalization import fuses_relu
 from .compile_utils import CompiledObjectives
 from .saving import layer_entry
 from .summary import print_summary
@@ -27,6 +33,7 @@ class Model(TrainingMixin, Layer):
         self.compiled_metrics = []
         self.stop_training = False
         self._graph = None
+        self._plan = []
         self._distribute = current_strategy(LOCAL)  # the training loop's hooks (deepcore.distribute)
         if inputs is not None or outputs is not None:
             self._init_graph(inputs, outputs)
@@ -45,6 +52,7 @@ class Model(TrainingMixin, Layer):
             if not isinstance(tensor.layer, InputLayer):
                 raise ValueError(f"Model '{self.name}': every input must come from keras.Input, got {tensor}")
         self._graph = _topological_nodes(self.outputs)
+        self._plan = _execution_plan(self._graph, self.outputs)
         reachable_inputs = {id(t) for t in self._graph if isinstance(t.layer, InputLayer)}
         for tensor in self.inputs:
             if id(tensor) not in reachable_inputs:
@@ -87,10 +95,14 @@ class Model(TrainingMixin, Layer):
         if len(given) != len(self.inputs):
             raise ValueError(f"Model '{self.name}': expected {len(self.inputs)} input(s), got {len(given)}")
         values = {id(symbol): value for symbol, value in zip(self.inputs, given)}
-        for tensor in self._graph:
+        for tensor, batch_norm in self._plan:
             if id(tensor) in values:
                 continue
-            values[id(tensor)] = tensor.replay([values[id(parent)] for parent in tensor.inputs], training)
+            if batch_norm is None:
+                values[id(tensor)] = tensor.replay([values[id(parent)] for parent in tensor.inputs], training)
+            else:
+                options = {} if training is None else {"training": training}
+                values[id(tensor)] = batch_norm.layer(values[id(batch_norm.inputs[0])], fused_relu=True, **options)
         results = [values[id(t)] for t in self.outputs]
         return results[0] if self._single_output else results
 
@@ -164,6 +176,26 @@ def _topological_nodes(outputs):
     for output in outputs:
         visit(output)
     return order
+
+
+def _execution_plan(graph, outputs):
+    """[(node, batch_norm)] in topological order. ``batch_norm`` is None for a node replayed as recorded, else
+    the BatchNormalization node that the ReLU ``node`` runs fused with; that node has no entry of its own.
+    Fused: both called plainly (``layer(x)``), the ReLU the only reader of the BatchNorm output, and that
+    output not one of the model's (a user who asks for it gets it computed)."""
+    readers = {}
+    for node in graph:
+        for parent in node.inputs:
+            readers[id(parent)] = readers.get(id(parent), 0) + 1
+    output_ids = {id(t) for t in outputs}
+    fused = {}
+    for node in graph:
+        parent = node.inputs[0] if len(node.inputs) == 1 else None
+        if (parent is not None and node.call is None and parent.call is None and len(parent.inputs) == 1
+                and readers[id(parent)] == 1 and id(parent) not in output_ids and fuses_relu(parent.layer, node.layer)):
+            fused[id(node)] = parent
+    fused_away = {id(parent) for parent in fused.values()}
+    return [(node, fused.get(id(node))) for node in graph if id(node) not in fused_away]
 
 
 def _is_plain(value):

@@ -1,8 +1,15 @@
-"""Sequential: a plain stack of layers, each taking the previous one's output."""
+"""Sequential: a plain stack of layers, each taking the previous one's output.
+
+``call`` runs an execution plan built once per change of the stack: a
+BatchNormalization directly followed by a plain ReLU runs as one fused
+BatchNorm+ReLU (``layers.normalization.fuses_relu``) and the ReLU layer is
+skipped; every output and gradient is the same, with fewer passes over memory.
+"""
 from __future__ import annotations
 
 from ..layers.base import KerasTensor, Layer
 from ..layers.core import InputLayer
+from ..layers.normalization import fuses_relu
 from .model import Model
 from .saving import layer_entry
 
@@ -13,6 +20,7 @@ class Sequential(Model):
         self._layers: list[Layer] = []
         self._input_shape = None
         self._output_shapes = {}
+        self._plan = None
         for layer in layers or []:
             self.add(layer)
 
@@ -30,12 +38,14 @@ class Sequential(Model):
         if not self._layers and self._input_shape is None and hasattr(layer, "_declared_input_shape"):
             self._input_shape = (None,) + layer._declared_input_shape
         self._layers.append(layer)
+        self._plan = None
         self.built = False
         if self._input_shape is not None:
             self.build(self._input_shape)
 
     def pop(self):
         layer = self._layers.pop()
+        self._plan = None
         self.built = False
         return layer
 
@@ -58,9 +68,24 @@ class Sequential(Model):
         self._build_input_shape = (None,) + tuple(input_shape[1:])
         self.built = True
 
+    def _execution_plan(self):
+        """[(layer, fused_relu)] as ``call`` runs them: a BatchNormalization with ``fused_relu=True`` stands for
+        itself and the ReLU after it."""
+        if self._plan is None:
+            plan, layers, i = [], self._layers, 0
+            while i < len(layers):
+                fused = i + 1 < len(layers) and fuses_relu(layers[i], layers[i + 1])
+                plan.append((layers[i], fused))
+                i += 2 if fused else 1
+            self._plan = plan
+        return self._plan
+
     def call(self, inputs, training=None):
-        for layer in self._layers:
-            inputs = layer(inputs, training=training)
+        for layer, fused_relu in self._execution_plan():
+            if fused_relu:
+                inputs = layer(inputs, training=training, fused_relu=True)
+            else:
+                inputs = layer(inputs, training=training)
         return inputs
 
     def compute_output_shape(self, input_shape):

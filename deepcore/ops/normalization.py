@@ -8,31 +8,46 @@ from ..backend import get_array_module, kernels
 
 
 class BatchNormTrain(Function):
-    """Normalizes with the batch's own mean and biased variance; keeps them on ``self``."""
+    """Normalizes with the batch's own mean and biased variance; keeps them on ``self``.
 
-    def __init__(self, epsilon):
-        self.epsilon = epsilon
+    ``relu=True`` is ReLU(BatchNorm(x)) in one pass each way (the ``batchnorm_relu_*`` kernels): the
+    forward clamps as it writes, the backward masks the incoming gradient with y > 0 as it reads it.
+    Unfused, the ReLU costs one more read and write of the activation forward and two reads and a write
+    backward.
+    """
+
+    def __init__(self, epsilon, relu=False):
+        self.epsilon, self.relu = epsilon, relu
 
     def forward(self, x, gamma, beta):
-        y, self.mean, self.variance, self.inv_std = kernels(x).batchnorm_forward_train(x, gamma, beta, self.epsilon)
-        self.x, self.gamma = x, gamma
+        table = kernels(x)
+        forward = table.batchnorm_relu_forward_train if self.relu else table.batchnorm_forward_train
+        y, self.mean, self.variance, self.inv_std = forward(x, gamma, beta, self.epsilon)
+        self.x, self.gamma, self.y = x, gamma, (y if self.relu else None)
         return y
 
     def backward(self, gy):
+        if self.relu:
+            return kernels(gy).batchnorm_relu_backward(gy, self.y, self.x, self.gamma, self.mean, self.inv_std)
         return kernels(gy).batchnorm_backward(gy, self.x, self.gamma, self.mean, self.inv_std)
 
 
 class BatchNormInfer(Function):
-    """Normalizes with fixed (moving) statistics: an affine map per channel."""
+    """Normalizes with fixed (moving) statistics: an affine map per channel, then ReLU when ``relu``."""
 
-    def __init__(self, mean, variance, epsilon):
-        self.mean, self.variance, self.epsilon = mean, variance, epsilon
+    def __init__(self, mean, variance, epsilon, relu=False):
+        self.mean, self.variance, self.epsilon, self.relu = mean, variance, epsilon, relu
 
     def forward(self, x, gamma, beta):
-        self.x, self.gamma = x, gamma
-        return kernels(x).batchnorm_forward_infer(x, gamma, beta, self.mean, self.variance, self.epsilon)
+        table = kernels(x)
+        forward = table.batchnorm_relu_forward_infer if self.relu else table.batchnorm_forward_infer
+        y = forward(x, gamma, beta, self.mean, self.variance, self.epsilon)
+        self.x, self.gamma, self.y = x, gamma, (y if self.relu else None)
+        return y
 
     def backward(self, gy):
+        if self.relu:
+            gy = kernels(gy).relu_backward(gy, self.y)
         std = (self.variance + self.epsilon) ** 0.5
         axes = tuple(range(gy.ndim - 1))
         xhat = (self.x - self.mean) / std
@@ -48,6 +63,18 @@ def batch_norm_train(x, gamma, beta, epsilon=1e-3):
 
 def batch_norm_infer(x, gamma, beta, mean, variance, epsilon=1e-3):
     return BatchNormInfer.apply(x, gamma, beta, mean=mean, variance=variance, epsilon=epsilon)
+
+
+def batch_norm_relu(x, gamma, beta, epsilon=1e-3):
+    """relu(batch_norm_train(x, ...)[0]) fused: returns (y, batch_mean, batch_variance) as batch_norm_train."""
+    fn = BatchNormTrain(epsilon=epsilon, relu=True)
+    y = fn(x, gamma, beta)
+    return y, fn.mean, fn.variance
+
+
+def batch_norm_relu_infer(x, gamma, beta, mean, variance, epsilon=1e-3):
+    """relu(batch_norm_infer(x, ...)) fused."""
+    return BatchNormInfer.apply(x, gamma, beta, mean=mean, variance=variance, epsilon=epsilon, relu=True)
 
 
 class Standardize(Function):

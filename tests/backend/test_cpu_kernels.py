@@ -238,6 +238,45 @@ def test_batchnorm(shape, dtype, offset):
     check("batchnorm_forward_infer", x, gamma, beta, mean, variance + 0.5, 1e-3, rtol=rtol)
 
 
+@few
+@given(shapes, dtypes, st.sampled_from([0.0, 1e3]))
+def test_batchnorm_relu(shape, dtype, offset):
+    """The fused BatchNorm+ReLU kernels against ReLU(BatchNorm) of the reference."""
+    x = random(0, dtype, *shape, offset=offset)
+    gamma, beta = random(1, dtype, shape[-1]), random(2, dtype, shape[-1])
+    rtol = 1e-3 if (dtype is np.float32 and offset) else None
+    y, mean, variance, inv_std = check("batchnorm_relu_forward_train", x, gamma, beta, 1e-3, rtol=rtol)
+    assert (y >= 0).all()
+    gy = random(3, dtype, *shape)
+    check("batchnorm_relu_backward", gy, y, x, gamma, mean, inv_std, rtol=rtol,
+          scale=float(np.abs(gy * gamma * inv_std).max()))
+    check("batchnorm_relu_forward_infer", x, gamma, beta, mean, variance + 0.5, 1e-3, rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(128, 8, 8, 64), (3, 37, 5, 16), (513, 3), (2, 300)], ids=str)
+def test_batchnorm_lane_blocks_and_tails(shape, dtype):
+    """Shapes with many whole lane blocks (cpu_batchnorm.LANES), a partial last block, and channels > LANES."""
+    x, gy = random(0, dtype, *shape, offset=2.0), random(1, dtype, *shape)
+    gamma, beta = random(2, dtype, shape[-1]), random(3, dtype, shape[-1])
+    _, mean, _, inv_std = check("batchnorm_forward_train", x, gamma, beta, 1e-3)
+    check("batchnorm_backward", gy, x, gamma, mean, inv_std, scale=float(np.abs(gy * gamma * inv_std).max()))
+    y, *_ = check("batchnorm_relu_forward_train", x, gamma, beta, 1e-3)
+    check("batchnorm_relu_backward", gy, y, x, gamma, mean, inv_std, scale=float(np.abs(gy * gamma * inv_std).max()))
+
+
+def test_batchnorm_relu_backward_keeps_nan_gradients_where_masked():
+    """As reference.relu_backward: gy * (y > 0), so a NaN gradient under the mask still poisons the sums."""
+    x, gamma, beta = random(0, np.float32, 4, 3), np.ones(3, np.float32), np.zeros(3, np.float32)
+    y, mean, _, inv_std = KERNELS["batchnorm_relu_forward_train"](x, gamma, beta, 1e-3)
+    gy = np.ones_like(x)
+    gy[y == 0] = np.nan
+    gx, ggamma, gbeta = KERNELS["batchnorm_relu_backward"](gy, y, x, gamma, mean, inv_std)
+    expected = reference.batchnorm_relu_backward(gy, y, x, gamma, mean, inv_std)
+    for got, want in zip((gx, ggamma, gbeta), expected):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+
+
 def test_batchnorm_moments_are_accurate_far_from_zero():
     """Moments of float32 data with mean 1e4 and std 1: as accurate as float64 math on the same numbers."""
     x = random(0, np.float32, 64, 8, 8, 16, offset=1e4)
@@ -325,6 +364,7 @@ def test_pooling_gradients(op, pool, strides, padding):
 def test_batch_norm_bias_relu_and_loss_gradients():
     x, gamma, beta = arrays(2, (4, 3, 3, 5), (5,), (5,))
     grad_check(lambda a, g, b: ops.batch_norm_train(a, g, b, 1e-3)[0], [x, gamma, beta])
+    grad_check(lambda a, g, b: ops.batch_norm_relu(a, g, b, 1e-3)[0], [x, gamma, beta])
     grad_check(lambda a, b: ops.bias_relu(a, b), arrays(3, (4, 3, 5), (5,)))
     grad_check(ops.relu, arrays(6, (3, 4, 5)))
     grad_check(ops.matmul, arrays(7, (6, 4), (4, 3)))

@@ -191,11 +191,13 @@ def test_batchnorm_train_and_backward(cp, caplog, rng, shape):
 def test_fused_batchnorm_relu(cp, caplog, rng, shape):
     channels = shape[-1]
     x, gamma, beta = normal(rng, *shape), normal(rng, channels), normal(rng, channels)
-    y, mean, _, inv_std = check_parity(cp, caplog, "batchnorm_relu_forward_train", x, gamma, beta, 1e-3, rtol=1e-4,
-                                       atol=1e-4, reference_function=cuda_fused_reference.batchnorm_relu_forward_train)
+    y, mean, variance, inv_std = check_parity(cp, caplog, "batchnorm_relu_forward_train", x, gamma, beta, 1e-3,
+                                              rtol=1e-4, atol=1e-4)
     check_parity(cp, caplog, "batchnorm_relu_backward", normal(rng, *shape), to_host(y), x, gamma, to_host(mean),
-                 to_host(inv_std), rtol=1e-3, atol=1e-3,
-                 reference_function=cuda_fused_reference.batchnorm_relu_backward)
+                 to_host(inv_std), rtol=1e-3, atol=1e-3)
+    check_parity(cp, caplog, "batchnorm_relu_forward_infer", x, gamma, beta, to_host(mean), to_host(variance) + 0.5,
+                 1e-3, rtol=1e-5, atol=1e-5)
+
 
 
 @gpu

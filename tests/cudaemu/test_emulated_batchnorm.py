@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cudaemu_harness import Kernels, assert_parity, empty, ints, mode_cases, normal
-from deepcore.backend import cuda_fused_reference, reference
+from deepcore.backend import reference
 from deepcore.backend.cuda_kernels import BATCHNORM_BLOCK, BATCHNORM_MAX_PARTIALS, BATCHNORM_ROWS_PER_THREAD
 
 pytestmark = pytest.mark.cudaemu
@@ -84,6 +84,21 @@ def test_batchnorm_forward_infer(mode, case):
                   reference.batchnorm_forward_infer(x, gamma, beta, mean, variance, EPSILON), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("mode, case", mode_cases(CASES[::2], ids=case_id))
+def test_batchnorm_relu_forward_infer(mode, case):
+    """cuda_kernels.batchnorm_relu_forward_infer: batchnorm_normalize (fuse_relu=1) on the moving statistics."""
+    shape, _ = case
+    x, gamma, beta, _ = batch(shape)
+    mean, variance = x.reshape(-1, shape[-1]).mean(axis=0), x.reshape(-1, shape[-1]).var(axis=0) + 0.5
+    inv_std = (1 / np.sqrt(variance + np.float32(EPSILON))).astype(np.float32)
+    y = empty(shape)
+    Kernels(mode).launch_1d("batchnorm", "batchnorm_normalize", x.size,
+                            (x, mean, inv_std, gamma, beta, y, *ints(x.size, shape[-1], 1)))
+    assert_parity("batchnorm_normalize (moving statistics, fuse_relu=1)", y,
+                  reference.batchnorm_relu_forward_infer(x, gamma, beta, mean, variance, EPSILON), rtol=1e-5,
+                  atol=1e-5)
+
+
 @pytest.mark.parametrize("fuse_relu", [0, 1], ids=["plain", "fused_relu"])
 @pytest.mark.parametrize("mode, case", mode_cases(CASES, ids=case_id))
 def test_batchnorm_backward(mode, case, fuse_relu):
@@ -91,9 +106,9 @@ def test_batchnorm_backward(mode, case, fuse_relu):
     x, gamma, beta, gy = batch(shape)
     channels = shape[-1]
     rows = x.size // channels
-    y, mean, _, inv_std = cuda_fused_reference.batchnorm_relu_forward_train(x, gamma, beta, EPSILON)
+    y, mean, _, inv_std = reference.batchnorm_relu_forward_train(x, gamma, beta, EPSILON)
     if fuse_relu:
-        expected = cuda_fused_reference.batchnorm_relu_backward(gy, y, x, gamma, mean, inv_std)
+        expected = reference.batchnorm_relu_backward(gy, y, x, gamma, mean, inv_std)
     else:
         expected = reference.batchnorm_backward(gy, x, gamma, mean, inv_std)
     relu_output = y if fuse_relu else gy  # unread when not fused, as in cuda_kernels
