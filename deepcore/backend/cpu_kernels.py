@@ -3,7 +3,8 @@
 Each function has the signature of its namesake in ``reference.py`` and is
 tested against it (``tests/backend/test_cpu_kernels.py``). ``KERNELS`` maps
 kernel names to the versions here, convolution's from ``cpu_conv.py``,
-pooling's from ``cpu_pool.py``, batch norm's from ``cpu_batchnorm.py``. The
+pooling's from ``cpu_pool.py``, batch norm's from ``cpu_batchnorm.py``, the
+optimizer updates' from ``cpu_optim.py``, matmul from ``cpu_blas.py``. The
 numba kernels are built for float32 and float64 (the dtype in is the dtype
 out); anything else runs the reference.
 Per-channel statistics are accumulated in float64.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from . import cpu_batchnorm, cpu_blas, cpu_conv, cpu_pool, reference
+from . import cpu_batchnorm, cpu_blas, cpu_conv, cpu_optim, cpu_pool, reference
 from .cpu_support import numba_threads, same_float
 
 
@@ -157,6 +158,7 @@ def softmax_cross_entropy_backward(probabilities, labels, g_loss):
 KERNELS = {
     **cpu_conv.KERNELS,
     **cpu_pool.KERNELS,
+    **cpu_optim.KERNELS,
     **cpu_batchnorm.KERNELS,
     **({"matmul": cpu_blas.matmul} if cpu_blas.available() else {}),
     "relu_forward": relu_forward,

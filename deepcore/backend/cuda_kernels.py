@@ -349,5 +349,4 @@ def softmax_cross_entropy_backward(probabilities, labels, g_loss):
 
 
 KERNELS = {name: globals()[name] for name in KERNEL_NAMES}
-KERNELS.update(conv2d_bias_relu_forward=conv2d_bias_relu_forward,  # the extras (cuda_fused_reference)
-               sgd_momentum_update=sgd_momentum_update, adam_update=adam_update)
+KERNELS.update(conv2d_bias_relu_forward=conv2d_bias_relu_forward)  # the fused extra (cuda_fused_reference)

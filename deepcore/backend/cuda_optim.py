@@ -4,7 +4,7 @@ The tensors stay where they are: the kernels get device arrays of their
 addresses plus the prefix sums of their sizes, so a model's weights, gradients
 and slots need no packing into a flat buffer (one flat buffer is the case of a
 single tensor). The rules are Keras' (``deepcore/optimizers``), written out in
-``cuda_fused_reference``, which also runs for float64 or non-contiguous tensors.
+``reference``, which also runs for float64 or non-contiguous tensors.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from . import cuda_fused_reference as fused_reference
+from . import reference
 from .cuda_modules import check_index_range, contiguous, device_pointer, fallback_reason, ints, launch, log
 
 
@@ -59,7 +59,7 @@ def _tables(*lists):
     return (*tables, _offsets(tuple(a.size for a in lists[0])))
 
 
-@_multi_tensor("optim", fused_reference.sgd_momentum_update)
+@_multi_tensor("optim", reference.sgd_momentum_update)
 def sgd_momentum_update(weights, grads, velocities, learning_rate, momentum, nesterov=False):
     """Keras SGD over every tensor in one launch; ``velocities`` unread when ``momentum == 0``."""
     grads = list(contiguous(*grads))  # freed after the call: CuPy's pool reuses it only after the launch
@@ -69,9 +69,9 @@ def sgd_momentum_update(weights, grads, velocities, learning_rate, momentum, nes
             np.float32(momentum), *ints(bool(nesterov))))
 
 
-@_multi_tensor("optim", fused_reference.adam_update)
+@_multi_tensor("optim", reference.adam_update)
 def adam_update(weights, grads, firsts, seconds, step_size, beta_1, beta_2, epsilon):
-    """Adam over every tensor in one launch; ``step_size`` from ``cuda_fused_reference.adam_step_size``."""
+    """Adam over every tensor in one launch; ``step_size`` from ``reference.adam_step_size``."""
     grads = list(contiguous(*grads))
     total = sum(a.size for a in weights)
     launch("optim", "adam_update_multi", total,

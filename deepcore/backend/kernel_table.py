@@ -26,6 +26,7 @@ KERNEL_NAMES = (
     "batchnorm_relu_forward_train", "batchnorm_relu_forward_infer", "batchnorm_relu_backward",
     "matmul", "relu_forward", "bias_relu_forward", "relu_backward", "bias_relu_backward",
     "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
+    "sgd_momentum_update", "adam_update",
 )
 
 log = logging.getLogger("deepcore.kernels")

@@ -8,6 +8,8 @@ on a device that has no fast version. Layouts: images NHWC, conv filters
 """
 from __future__ import annotations
 
+import math
+
 from .device import get_array_module
 
 
@@ -185,6 +187,7 @@ def batchnorm_backward(gy, x, gamma, mean, inv_std):
     gx = (gamma * inv_std / m) * (m * gy - gbeta - xhat * ggamma)
     return gx.astype(x.dtype, copy=False), ggamma, gbeta
 
+
 def batchnorm_relu_forward_train(x, gamma, beta, epsilon):
     """ReLU(batchnorm_forward_train(x)): returns (y, mean, variance, inv_std), y the ReLU output."""
     y, mean, variance, inv_std = batchnorm_forward_train(x, gamma, beta, epsilon)
@@ -199,7 +202,6 @@ def batchnorm_relu_forward_infer(x, gamma, beta, mean, variance, epsilon):
 def batchnorm_relu_backward(gy, y, x, gamma, mean, inv_std):
     """(gx, ggamma, gbeta) of ReLU(BatchNorm(x)) given y, the ReLU output."""
     return batchnorm_backward(relu_backward(gy, y), x, gamma, mean, inv_std)
-
 
 
 def matmul(a, b):
@@ -243,3 +245,36 @@ def softmax_cross_entropy_backward(probabilities, labels, g_loss):
     grad = probabilities.copy()
     grad[xp.arange(len(labels)), labels] -= 1
     return grad * g_loss[:, None]
+
+
+# --- optimizer updates: in place, over lists of tensors (one launch on the GPU) ---
+
+def sgd_momentum_update(weights, grads, velocities, learning_rate, momentum, nesterov=False):
+    """In place, per tensor, as ``optimizers.SGD.update``: v = m v - lr g; w += v (or m v - lr g, Nesterov)."""
+    for i, (w, g) in enumerate(zip(weights, grads)):
+        if momentum == 0:  # no velocities needed
+            w -= learning_rate * g
+            continue
+        velocity = velocities[i]
+        velocity *= momentum
+        velocity -= learning_rate * g
+        if nesterov:
+            w += momentum * velocity - learning_rate * g
+        else:
+            w += velocity
+
+
+def adam_step_size(learning_rate, beta_1, beta_2, iteration):
+    """lr * sqrt(1 - beta_2^t) / (1 - beta_1^t): Adam's bias correction folded into the step (t from 1)."""
+    return learning_rate * math.sqrt(1 - beta_2 ** iteration) / (1 - beta_1 ** iteration)
+
+
+def adam_update(weights, grads, firsts, seconds, step_size, beta_1, beta_2, epsilon):
+    """In place, per tensor, as ``optimizers.Adam.update`` with ``step_size`` from ``adam_step_size``."""
+    for w, g, m, v in zip(weights, grads, firsts, seconds):
+        xp = get_array_module(w)
+        m *= beta_1
+        m += (1 - beta_1) * g
+        v *= beta_2
+        v += (1 - beta_2) * (g * g)
+        w -= step_size * m / (xp.sqrt(v) + epsilon)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .. import optimizers
 from ..distribute.context import LOCAL, current as current_strategy
-from ..layers.base import KerasTensor, Layer, unique_name
+from ..layers.base import KerasTensor, Layer, _unique, unique_name
 from ..layers.core import InputLayer
 from ..layers.normalization import fuses_relu
 from .compile_utils import CompiledObjectives
@@ -67,11 +67,7 @@ class Model(TrainingMixin, Layer):
     @property
     def layers(self):
         if self._graph is not None:
-            seen = []
-            for tensor in self._graph:
-                if all(tensor.layer is not s for s in seen):
-                    seen.append(tensor.layer)
-            return seen
+            return _unique([tensor.layer for tensor in self._graph])
         return self._sublayers()
 
     def get_layer(self, name=None, index=None):

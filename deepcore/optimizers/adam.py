@@ -5,7 +5,9 @@ import math
 
 import numpy as np
 
+from ..backend import kernels
 from ..backend.device import get_array_module
+from ..backend.reference import adam_step_size
 from .optimizer import Optimizer, _scalar
 
 
@@ -40,8 +42,21 @@ class Adam(Optimizer):
             v_hat = self.slot(variable, "velocity_hat")
             xp.maximum(v_hat, v, out=v_hat)
             v = v_hat
-        alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        alpha = adam_step_size(lr, self.beta_1, self.beta_2, t)
         variable.data -= alpha * m / (xp.sqrt(v) + self.epsilon)
+
+    def update_all(self, variables, grads, lr):
+        """The fused kernel ``adam_update`` (numba on the CPU, one CUDA launch on the GPU); not for AMSGrad nor
+        for subclasses with their own rule."""
+        if self.amsgrad or type(self).update is not Adam.update:
+            return False
+        weights = [v.data for v in variables]
+        firsts = [self.slot(v, "momentum") for v in variables]
+        seconds = [self.slot(v, "velocity") for v in variables]
+        step_size = adam_step_size(lr, self.beta_1, self.beta_2, self.iterations)
+        kernels(weights[0]).adam_update(weights, grads, firsts, seconds, step_size, self.beta_1, self.beta_2,
+                                        self.epsilon)
+        return True
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,

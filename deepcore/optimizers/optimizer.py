@@ -156,8 +156,10 @@ class Optimizer:
                     variable.data *= 1 - lr * self.weight_decay
         self.iterations += 1
         self.prepare_step()
-        for grad, (_, variable) in zip(grads, pairs):
-            self.update(variable, grad, lr)
+        variables = [variable for _, variable in pairs]
+        if not self.update_all(variables, grads, lr):
+            for grad, variable in zip(grads, variables):
+                self.update(variable, grad, lr)
         for _, variable in pairs:  # Keras: constraints project each weight after its update
             if getattr(variable, "constraint", None) is not None:
                 variable.assign(variable.constraint(variable))
@@ -171,6 +173,11 @@ class Optimizer:
 
     def update(self, variable, grad, lr):
         raise NotImplementedError
+
+    def update_all(self, variables, grads, lr):
+        """Update every variable at once with a fused kernel (one launch on the GPU); False when this
+        optimizer has none, and ``update`` then runs per variable."""
+        return False
 
     # --- state for saving ---------------------------------------------------------------
     def _scalars(self) -> dict:

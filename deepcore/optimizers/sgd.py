@@ -1,6 +1,7 @@
 """Stochastic gradient descent with (Nesterov) momentum."""
 from __future__ import annotations
 
+from ..backend import kernels
 from .optimizer import Optimizer
 
 
@@ -30,6 +31,15 @@ class SGD(Optimizer):
             w += self.momentum * m - lr * grad
         else:
             w += m
+
+    def update_all(self, variables, grads, lr):
+        """The fused kernel ``sgd_momentum_update`` (numba on the CPU, one CUDA launch on the GPU)."""
+        if self.momentum == 0:
+            return False
+        weights = [v.data for v in variables]
+        velocities = [self.slot(v, "momentum") for v in variables]
+        kernels(weights[0]).sgd_momentum_update(weights, grads, velocities, lr, self.momentum, self.nesterov)
+        return True
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

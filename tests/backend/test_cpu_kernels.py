@@ -327,6 +327,26 @@ def test_softmax_cross_entropy(n, classes, dtype):
     check("softmax_cross_entropy_backward", probabilities, labels, random(2, dtype, n))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,scalars", [
+    ("sgd_momentum_update", (0.1, 0.0, False)), ("sgd_momentum_update", (0.1, 0.9, False)),
+    ("sgd_momentum_update", (0.05, 0.9, True)),
+    ("adam_update", (reference.adam_step_size(1e-3, 0.9, 0.999, 3), 0.9, 0.999, 1e-7))])
+def test_optimizer_updates(name, scalars, dtype):
+    """In place over lists of tensors of several shapes (one big enough for several threads), 3 steps."""
+    shapes = [(3, 3, 2, 4), (1,), (7, 5), (70000,)]
+    groups = [[random(10 * i + j, dtype, *s) for j, s in enumerate(shapes)] for i in range(4 if "adam" in name else 3)]
+    if name == "adam_update":
+        groups[3] = [np.abs(v) for v in groups[3]]  # second moments are >= 0
+    expected = [[a.copy() for a in group] for group in groups]
+    for _ in range(3):
+        getattr(reference, name)(*expected, *scalars)
+        KERNELS[name](*groups, *scalars)
+    for group, expected_group in zip(groups, expected):
+        for got, want in zip(group, expected_group):
+            np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=RTOL[dtype])
+
+
 def test_softmax_cross_entropy_rejects_bad_labels():
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
         KERNELS["softmax_cross_entropy_forward"](np.zeros((2, 3), np.float32), np.array([0, 3]))

@@ -199,7 +199,6 @@ def test_fused_batchnorm_relu(cp, caplog, rng, shape):
                  1e-3, rtol=1e-5, atol=1e-5)
 
 
-
 @gpu
 def test_batchnorm_statistics_stay_accurate_far_from_zero(cp, caplog, rng):
     """One pass (Welford + Chan) keeps the variance of data with mean 1e4 and std 1; naive sums would not."""
@@ -259,7 +258,7 @@ OPTIMIZER_SHAPES = [(3, 3, 2, 4), (4,), (7, 5), (1,), (1000,)]
     ("sgd_momentum_update", (0.1, 0.0, False)),
     ("sgd_momentum_update", (0.1, 0.9, False)),
     ("sgd_momentum_update", (0.05, 0.9, True)),
-    ("adam_update", (cuda_fused_reference.adam_step_size(1e-3, 0.9, 0.999, 3), 0.9, 0.999, 1e-7)),
+    ("adam_update", (reference.adam_step_size(1e-3, 0.9, 0.999, 3), 0.9, 0.999, 1e-7)),
 ])
 def test_multi_tensor_optimizer_updates(cp, caplog, rng, name, scalars):
     slots = 1 if name == "sgd_momentum_update" else 2
@@ -268,7 +267,7 @@ def test_multi_tensor_optimizer_updates(cp, caplog, rng, name, scalars):
         host[3] = [np.abs(v) for v in host[3]]  # second moments are >= 0
     device = [[cp.asarray(a) for a in group] for group in host]
     for _ in range(3):
-        getattr(cuda_fused_reference, name)(*host, *scalars)
+        getattr(reference, name)(*host, *scalars)
         cuda_kernels.KERNELS[name](*device, *scalars)
     ran_cuda(caplog)
     for host_group, device_group in zip(host, device):
@@ -331,6 +330,7 @@ OP_CASES = {
     "max_pool2d": (lambda x: dc.ops.max_pool2d(x, 3, 2, "same"), [(2, 7, 6, 3)]),
     "avg_pool2d": (lambda x: dc.ops.avg_pool2d(x, 3, 2, "same"), [(2, 7, 6, 3)]),
     "batch_norm": (lambda x, g, b: dc.ops.batch_norm_train(x, g, b, 1e-3)[0], [(4, 3, 3, 5), (5,), (5,)]),
+    "batch_norm_relu": (lambda x, g, b: dc.ops.batch_norm_relu(x, g, b, 1e-3)[0], [(4, 3, 3, 5), (5,), (5,)]),
     "relu": (dc.ops.relu, [(4, 6)]),
 }
 

@@ -1,10 +1,10 @@
-"""kernels/optim.cu emulated on the CPU (and on a GPU when there is one) against cuda_fused_reference's
+"""kernels/optim.cu emulated on the CPU (and on a GPU when there is one) against reference's
 update rules. The kernels take device arrays of pointers (one per tensor): here lists of arrays."""
 import numpy as np
 import pytest
 
 from cudaemu_harness import Kernels, assert_parity, ints, mode_cases, normal
-from deepcore.backend import cuda_fused_reference
+from deepcore.backend import reference
 
 pytestmark = pytest.mark.cudaemu
 FAMILY = "optim"
@@ -32,7 +32,7 @@ def copies(arrays):
 def test_sgd_momentum_update_multi(mode, shapes, momentum, nesterov):
     weights, grads, velocities = tensors(shapes, 12), tensors(shapes, 13), tensors(shapes, 14)
     expected_weights, expected_velocities = copies(weights), copies(velocities)
-    cuda_fused_reference.sgd_momentum_update(expected_weights, grads, expected_velocities, 0.1, momentum,
+    reference.sgd_momentum_update(expected_weights, grads, expected_velocities, 0.1, momentum,
                                              bool(nesterov))
     total = sum(a.size for a in weights)
     Kernels(mode).launch_1d("optim", "sgd_momentum_update_multi", total,
@@ -47,9 +47,9 @@ def test_sgd_momentum_update_multi(mode, shapes, momentum, nesterov):
 def test_adam_update_multi(mode, shapes):
     weights, grads, firsts = tensors(shapes, 15), tensors(shapes, 16), tensors(shapes, 17)
     seconds = tensors(shapes, 18, positive=True)
-    step_size, beta_1, beta_2, epsilon = cuda_fused_reference.adam_step_size(1e-3, 0.9, 0.999, 3), 0.9, 0.999, 1e-7
+    step_size, beta_1, beta_2, epsilon = reference.adam_step_size(1e-3, 0.9, 0.999, 3), 0.9, 0.999, 1e-7
     expected = [copies(weights), copies(firsts), copies(seconds)]
-    cuda_fused_reference.adam_update(expected[0], grads, expected[1], expected[2], step_size, beta_1, beta_2, epsilon)
+    reference.adam_update(expected[0], grads, expected[1], expected[2], step_size, beta_1, beta_2, epsilon)
     total = sum(a.size for a in weights)
     Kernels(mode).launch_1d("optim", "adam_update_multi", total,
                             (weights, grads, firsts, seconds, offsets(shapes), *ints(len(shapes)),
