@@ -13,7 +13,8 @@ import numpy as np
 
 from .. import callbacks as callbacks_module
 from ..autograd.function import no_grad
-from ..backend.device import get_device, to_device
+from ..backend.device import get_device
+from ..backend.transfer import to_device_async
 from ..utils import unpack_x_y_sample_weight
 from .data_adapter import (ArrayBatches, DatasetBatches, flatten_structure, is_dataset, map_structure, to_host)
 
@@ -21,8 +22,9 @@ LOG_EVERY = 10  # batches between host syncs for the progress bar and batch call
 
 
 def _to_device(data):
+    """A batch to the current device; host arrays go to a GPU through pinned memory (backend/transfer.py)."""
     target = get_device()
-    return map_structure(lambda a: to_device(a, target), data)
+    return map_structure(lambda a: to_device_async(a, target), data)
 
 
 def _progress_bar(total, description, enabled):
