@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from deepcore import ops
 from deepcore.autograd import grad_check
-from deepcore.backend import cpu_conv, cpu_winograd, reference
+from deepcore.backend import cpu_conv, cpu_pool, cpu_winograd, reference
 from deepcore.backend.cpu_kernels import KERNELS
 from deepcore.backend.kernel_table import KERNEL_NAMES, kernel_table
 from deepcore.ops.conv import resolve_padding
@@ -202,16 +202,38 @@ def pool_cases(draw):
     return x_shape, pool, stride, resolve_padding(padding, (h, w), pool, stride)
 
 
+def check_pooling(x, pool, stride, pads):
+    """Every pooling kernel against the reference, in both slot layouts of ``cpu_pool`` (one slot per
+    input column, one per output column)."""
+    saved = cpu_pool.DENSE_BELOW
+    try:
+        for dense_below in (1 << 30, 0):
+            cpu_pool.DENSE_BELOW = dense_below
+            y, argmax = check("maxpool2d_forward", x, pool, stride, pads, rtol=0)
+            gy = random(1, x.dtype, *y.shape)
+            check("maxpool2d_backward", gy, argmax, x.shape, pool, stride, pads)
+            check("avgpool2d_forward", x, pool, stride, pads)
+            check("avgpool2d_backward", gy, x.shape, pool, stride, pads)
+    finally:
+        cpu_pool.DENSE_BELOW = saved
+
+
 @few
 @given(pool_cases(), dtypes)
 def test_pooling(case, dtype):
     x_shape, pool, stride, pads = case
-    x = random(0, dtype, *x_shape)
-    y, argmax = check("maxpool2d_forward", x, pool, stride, pads, rtol=0)
-    gy = random(1, dtype, *y.shape)
-    check("maxpool2d_backward", gy, argmax, x_shape, pool, stride, pads)
-    check("avgpool2d_forward", x, pool, stride, pads)
-    check("avgpool2d_backward", gy, x_shape, pool, stride, pads)
+    check_pooling(random(0, dtype, *x_shape), pool, stride, pads)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("pool,stride,padding", [
+    ((2, 2), (2, 2), "valid"), ((2, 2), (2, 2), "same"), ((3, 3), (3, 3), "same"),  # 'same': pads after, then before
+    ((3, 3), (2, 2), "same"), ((3, 2), (1, 2), "valid"), ((2, 3), (3, 1), "same")])  # overlapping windows, gaps
+def test_pooling_on_several_threads(pool, stride, padding, dtype):
+    """Odd sizes big enough for two threads, with many ties (small integers): overlapping windows must
+    neither race in the max backward nor send a tied gradient anywhere but the reference's argmax."""
+    x = np.round(random(2, dtype, 3, 27, 31, 40) * 1.5)
+    check_pooling(x, pool, stride, resolve_padding(padding, x.shape[1:3], pool, stride))
 
 
 def test_maxpool_ties_take_the_first_maximum():
