@@ -1,21 +1,28 @@
 """Fast CPU 2-D convolution: im2col + GEMM, chunked over numba threads.
 
 Same signatures and results as ``reference.conv2d_*``. A "line" is one
-``(image, output row)``; the output's lines are cut into chunks whose im2col
+``(image, output row)``; each image's lines are cut into chunks whose im2col
 fits in a core's cache, and each numba thread takes every T-th chunk: it
 writes the chunk's columns into its own scratch buffer and multiplies them
 right away with single-threaded BLAS (``np.dot`` in numba, see ``cpu_blas``).
 
-- forward: ``cols @ w`` per chunk; a 1x1, stride-1, unpadded conv reads x as
-  its cols; a 3x3 stride-1 conv with 32+ channels runs Winograd
-  (``cpu_winograd``: 2.25x fewer multiplies).
+- forward: one GEMM per tap row i, ``y += cols_i @ w[i]``, where cols_i
+  holds the kw*C inputs of tap row i for each output pixel. With stride 1
+  along H, tap row i of line l is tap row 0 of line l + i*dh, so a chunk
+  builds its columns once for all kh tap rows (kh times less copying than a
+  full im2col; measured, one thread, ResNet-20's n128 32x32 16->16 3x3:
+  7.2 vs 8.8 ms forward, 7.6 vs 9.3 ms filter gradient; LeNet-5's 6->16
+  5x5: 0.9 vs 1.15 ms). A 1x1, stride-1, unpadded conv reads x as its cols.
+  A 3x3 stride-1 conv with 32+ channels runs Winograd (``cpu_winograd``:
+  2.25x fewer multiplies).
 - backward data, stride 1 and 'same'-size output: the transposed convolution
   is a forward convolution of ``gy`` with the flipped, in/out-swapped
   filters. Otherwise ``gy @ w.T`` per chunk of whole images, then col2im as a
   gather (each input line sums the columns that read it), so no two threads
   write one pixel.
-- backward filter: each thread sums ``cols.T @ gy`` over its chunks; the
-  threads' partial sums are added at the end (Winograd where forward uses it).
+- backward filter: each thread sums ``cols_i.T @ gy`` over its chunks into
+  its own copy of tap row i's gradient; the threads' partial sums are added
+  at the end (Winograd where forward uses it).
 - up to 4 input channels (a first layer), forward and backward filter use the
   transposed, "planar" im2col (``_planar_cols``): one row per (tap, channel)
   holding a chunk's output pixels, copied as out_w-long runs from the input
@@ -26,11 +33,12 @@ right away with single-threaded BLAS (``np.dot`` in numba, see ``cpu_blas``).
   CIFAR 3->32 3x3 2.9 vs 4.5 / 3.9 vs 5.7 ms; 6 channels: 1.8 vs 1.3 ms
   (NHWC wins from there).
 
-Chunks of ~256 rows run fastest here (measured single-threaded: 11 ms vs
-13 ms at 512 rows for 16 channels; 512 rows best for 64-128 channels by 3%).
-The scratch buffers are kept per Python thread and reused across calls; they
-are never returned. Without SciPy (numba's BLAS) these kernels are left out of
-the table and the reference runs.
+Chunks of ~256 pixels run fastest for the NHWC im2col (measured single-
+threaded, 16->16: 7.1 ms vs 8.0 at 128 and 7.3 at 512), 512 for the planar
+one (LeNet conv1: 1.26 ms vs 1.35 at 256). The scratch buffers are kept per
+Python thread and reused across calls; they are never returned. Without
+SciPy (numba's BLAS) these kernels are left out of the table and the
+reference runs.
 """
 from __future__ import annotations
 
@@ -42,7 +50,7 @@ from numba import njit, prange
 from . import cpu_blas, cpu_winograd, reference
 from .cpu_support import numba_threads, same_float, scratch
 
-CHUNK_ROWS = 256  # im2col rows per GEMM (see the module docstring)
+CHUNK_ROWS = 256  # output pixels per GEMM (see the module docstring)
 PLANAR_MAX_CHANNELS = 4  # input channels up to which the transposed im2col runs
 PLANAR_CHUNK_PIXELS = 512  # output pixels per GEMM there
 
@@ -109,50 +117,76 @@ def _col2im_line(cols, gx, channels, n, ih, kh, kw, sh, sw, top, left, dh, dw, o
 
 
 @njit(cache=True)
-def _chunk_cols(x, channels, buffer, first, count, kh, kw, sh, sw, top, left, dh, dw, out_h, out_w):
-    """The im2col rows of output lines first..first+count, in ``buffer`` or, for a 1x1 conv, x itself."""
-    rows = count * out_w
+def _tap_row_cols(x, channels, buffer, n, first, count, i, kw, sh, sw, top, left, dh, dw, out_w):
+    """The kw*C im2col columns of tap row i for output lines first..first+count of image n, in ``buffer``."""
+    for line in range(count):  # tap row i of line l reads input row l*sh - top + i*dh
+        _im2col_line(x, channels, buffer[line * out_w:(line + 1) * out_w], n, first + line, 1, kw, sh, sw,
+                     top - i * dh, left, 1, dw)
+    return buffer[:count * out_w]
+
+
+@njit(cache=True)
+def _chunk_tap_rows(x, channels, buffer, n, line0, count, i, kh, kw, sh, sw, top, left, dh, dw, out_h, out_w):
+    """cols_i of a chunk. With stride 1 along H, tap row i of line l is tap row 0 of line l + i*dh, so
+    tap row 0 is built once, for count + (kh-1)*dh lines, and the others are views into it. A 1x1 conv
+    reads x as its cols."""
     if kh == 1 and kw == 1 and sh == 1 and sw == 1 and top == 0 and left == 0 and x.shape[1] == out_h \
             and x.shape[2] == out_w * channels:
-        return x.reshape(-1, channels)[first * out_w:first * out_w + rows]
-    for line in range(first, first + count):
-        _im2col_line(x, channels, buffer[(line - first) * out_w:(line - first + 1) * out_w],
-                     line // out_h, line % out_h, kh, kw, sh, sw, top, left, dh, dw)
-    return buffer[:rows]
+        return x.reshape(-1, channels)[(n * out_h + line0) * out_w:(n * out_h + line0 + count) * out_w]
+    if sh == 1 and kh > 1:
+        if i == 0:
+            _tap_row_cols(x, channels, buffer, n, line0, count + (kh - 1) * dh, 0, kw, 1, sw, top, left, dh, dw,
+                          out_w)
+        return buffer[i * dh * out_w:(i * dh + count) * out_w]
+    return _tap_row_cols(x, channels, buffer, n, line0, count, i, kw, sh, sw, top, left, dh, dw, out_w)
 
 
 @njit(parallel=True, cache=True)
-def _conv_forward(x, channels, w2, y2, buffers, lines_per_chunk, kh, kw, sh, sw, top, left, dh, dw, out_h, out_w):
-    """y2 (N*out_h*out_w, out) = im2col(x) @ w2, thread t taking chunks t, t + T, ..."""
-    lines = x.shape[0] * out_h
-    chunks = (lines + lines_per_chunk - 1) // lines_per_chunk
+def _conv_forward(x, channels, w3, y2, buffers, products, lines_per_chunk, kh, kw, sh, sw, top, left, dh, dw,
+                  out_h, out_w):
+    """y2 (N*out_h*out_w, out) = sum over tap rows i of cols_i @ w3[i], per chunk of lines of one image,
+    thread t taking chunks t, t + T, ..."""
+    blocks = (out_h + lines_per_chunk - 1) // lines_per_chunk
+    chunks = x.shape[0] * blocks
     threads = buffers.shape[0]
+    outs = w3.shape[2]
     for t in prange(threads):
         for chunk in range(t, chunks, threads):
-            first = chunk * lines_per_chunk
-            count = min(lines_per_chunk, lines - first)
-            cols = _chunk_cols(x, channels, buffers[t], first, count, kh, kw, sh, sw, top, left, dh, dw,
-                               out_h, out_w)
-            np.dot(cols, w2, y2[first * out_w:(first + count) * out_w])
+            n, line0 = chunk // blocks, (chunk % blocks) * lines_per_chunk
+            count = min(lines_per_chunk, out_h - line0)
+            m = count * out_w
+            first = (n * out_h + line0) * out_w
+            y_chunk = y2[first:first + m]
+            product = products[t, :m * outs].reshape(m, outs)
+            for i in range(kh):
+                cols = _chunk_tap_rows(x, channels, buffers[t], n, line0, count, i, kh, kw, sh, sw, top, left,
+                                       dh, dw, out_h, out_w)
+                np.dot(cols, w3[i], y_chunk if i == 0 else product)
+                if i > 0:
+                    y_flat, product_flat = y_chunk.reshape(-1), product.reshape(-1)
+                    for q in range(m * outs):
+                        y_flat[q] += product_flat[q]
 
 
 @njit(parallel=True, cache=True)
 def _conv_filter_grad(x, channels, gy2, partial, buffers, lines_per_chunk, kh, kw, sh, sw, top, left, dh, dw,
                       out_h, out_w):
-    """partial[t] = sum over thread t's chunks of im2col(x).T @ gy2; the caller adds the T partial sums."""
-    lines = x.shape[0] * out_h
-    chunks = (lines + lines_per_chunk - 1) // lines_per_chunk
+    """partial[t, i] = sum over thread t's chunks of cols_i.T @ gy2; the caller adds the T partial sums."""
+    blocks = (out_h + lines_per_chunk - 1) // lines_per_chunk
+    chunks = x.shape[0] * blocks
     threads = buffers.shape[0]
     for t in prange(threads):
-        product = np.empty_like(partial[t])
+        product = np.empty_like(partial[t, 0])
         partial[t] = 0
         for chunk in range(t, chunks, threads):
-            first = chunk * lines_per_chunk
-            count = min(lines_per_chunk, lines - first)
-            cols = _chunk_cols(x, channels, buffers[t], first, count, kh, kw, sh, sw, top, left, dh, dw,
-                               out_h, out_w)
-            np.dot(cols.T, gy2[first * out_w:(first + count) * out_w], product)
-            partial[t] += product
+            n, line0 = chunk // blocks, (chunk % blocks) * lines_per_chunk
+            count = min(lines_per_chunk, out_h - line0)
+            first = (n * out_h + line0) * out_w
+            for i in range(kh):
+                cols = _chunk_tap_rows(x, channels, buffers[t], n, line0, count, i, kh, kw, sh, sw, top, left,
+                                       dh, dw, out_h, out_w)
+                np.dot(cols.T, gy2[first:first + count * out_w], product)
+                partial[t, i] += product
 
 
 @njit(parallel=True, cache=True)
@@ -269,6 +303,17 @@ def _planar_chunking(threads, w_shape, stride, dilation, out_hw, dtype):
             scratch("planar_cols", (threads, kh * kw * c * rows * out_w), dtype))
 
 
+def _line_chunking(threads, w_shape, stride, dilation, out_hw, dtype):
+    """(output lines per chunk, per-thread cols) for ``_conv_forward`` and ``_conv_filter_grad``: about
+    CHUNK_ROWS pixels per GEMM, the same lines in every chunk of an image."""
+    kh, kw, c, _ = w_shape
+    out_h, out_w = out_hw
+    lines = max(1, min(out_h, CHUNK_ROWS // out_w))
+    lines = -(-out_h // -(-out_h // lines))
+    rows = lines + (kh - 1) * dilation[0] if stride[0] == 1 else lines
+    return lines, scratch("cols", (threads, rows * out_w, kw * c), dtype)
+
+
 @contextlib.contextmanager
 def _threads(work):
     """Numba threads for ``work`` (see ``numba_threads``), each calling single-threaded BLAS."""
@@ -297,10 +342,10 @@ def _conv(x, w, stride, top_left, dilation, out_hw):
         if cpu_winograd.applies(w.shape, stride, dilation):
             cpu_winograd.forward(x, w, top_left, y, threads)
             return y
-        lines = _chunking(threads, n * out_h, out_w)
-        _conv_forward(x.reshape(n, h, width * c), c, w.reshape(k, c_out), y.reshape(-1, c_out),
-                      scratch("cols", (threads, lines * out_w, k), x.dtype), lines, kh, kw, *stride, *top_left,
-                      *dilation, out_h, out_w)
+        lines, cols = _line_chunking(threads, w.shape, stride, dilation, out_hw, x.dtype)
+        _conv_forward(x.reshape(n, h, width * c), c, w.reshape(kh, kw * c, c_out), y.reshape(-1, c_out), cols,
+                      scratch("products", (threads, lines * out_w * c_out), x.dtype), lines, kh, kw, *stride,
+                      *top_left, *dilation, out_h, out_w)
     return y
 
 
@@ -350,10 +395,10 @@ def conv2d_backward_filter(x, gy, w_shape, stride, padding, dilation):
             return partial.sum(axis=0).reshape(w_shape)
         if cpu_winograd.applies(w_shape, stride, dilation):
             return cpu_winograd.filter_grad(x, gy, (padding[0][0], padding[1][0]), threads)
-        lines = _chunking(threads, n * out_h, out_w)
-        _conv_filter_grad(x.reshape(n, h, width * c), c, gy.reshape(-1, c_out), partial,
-                          scratch("cols", (threads, lines * out_w, k), x.dtype), lines, kh, kw, *stride,
-                          padding[0][0], padding[1][0], *dilation, out_h, out_w)
+        lines, cols = _line_chunking(threads, w_shape, stride, dilation, (out_h, out_w), x.dtype)
+        partial = partial.reshape(threads, kh, kw * c, c_out)
+        _conv_filter_grad(x.reshape(n, h, width * c), c, gy.reshape(-1, c_out), partial, cols, lines, kh, kw,
+                          *stride, padding[0][0], padding[1][0], *dilation, out_h, out_w)
     return partial.sum(axis=0).reshape(w_shape)
 
 
