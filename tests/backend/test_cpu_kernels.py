@@ -181,6 +181,26 @@ def test_conv2d_planar_path(case, dtype, chunk_pixels):
         check_conv(conv_case(*case), dtype)
 
 
+TAP_ROW_CASES = [  # C_in > 4, not Winograd: one GEMM per tap row (cpu_conv._conv_forward)
+    ((2, 32, 32, 16), (3, 3, 16, 16), (1, 1), "same"),  # ResNet-20's 16-channel convs
+    ((1, 14, 14, 6), (5, 5, 6, 16), (1, 1), "valid"),  # LeNet-5's second layer, batch 1
+    ((2, 11, 9, 5), (3, 2, 5, 7), (1, 2), "same"),  # stride along W only: tap rows still shared
+    ((2, 12, 10, 6), (3, 3, 6, 4), (2, 1), "same"),  # stride along H: each tap row built on its own
+    ((1, 13, 12, 5), (3, 3, 5, 3), (1, 1), "valid", (2, 2)),  # dilation: tap row i is dh*i lines down
+    ((2, 7, 9, 8), (3, 1, 8, 5), (1, 1), "valid"),  # one column, as tall as the input minus 2
+    ((2, 6, 6, 8), (1, 1, 8, 4), (1, 1), "valid"),  # 1x1: x is its own cols
+    ((2, 9, 9, 8), (1, 1, 8, 4), (2, 2), "valid"),  # 1x1, strided
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", TAP_ROW_CASES, ids=str)
+@pytest.mark.parametrize("chunk_rows", [1, 7, 256])  # one output line per chunk, a few lines, the default
+def test_conv2d_tap_row_path(case, dtype, chunk_rows):
+    with knobs({(cpu_conv, "CHUNK_ROWS"): chunk_rows}):
+        check_conv(conv_case(*case), dtype)
+
+
 @pytest.mark.parametrize("max_channels", [0, 5], ids=["planar-off", "planar-up-to-5"])
 @settings(max_examples=15, deadline=None)
 @given(case=conv_cases(), dtype=dtypes)
