@@ -40,7 +40,7 @@ class CompiledObjectives:
             raise TypeError(f"{who}: metrics must be a list, e.g. metrics=['accuracy'], got {metrics!r}")
         if isinstance(metrics, (list, tuple)) and multi and not any(isinstance(m, (list, tuple)) for m in metrics):
             metrics = [metrics] * len(self.output_names)  # a flat list applies to every output
-        grouped = per_output(who + " metrics", metrics or [], output_names, []) if multi else [metrics or []]
+        grouped = [m or [] for m in per_output(who + " metrics", metrics, output_names)] if multi else [metrics or []]
         self.metrics = []  # (output index, Metric)
         for index, (group, loss) in enumerate(zip(grouped, self.losses)):
             for identifier in ([group] if isinstance(group, (str, metrics_module.Metric)) else group or []):

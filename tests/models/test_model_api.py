@@ -36,6 +36,16 @@ def test_multi_input_multi_output_with_loss_weights():
     assert label.shape == (40, 3) and score.shape == (40, 1)
 
 
+def test_a_list_of_losses_needs_no_metrics():
+    model = two_in_two_out()
+    model.compile("sgd", loss=["sparse_categorical_crossentropy", "mse"])
+    x = [rng.standard_normal((8, 4, 4, 1)).astype(np.float32), rng.standard_normal((8, 3)).astype(np.float32)]
+    logs = model.train_on_batch(x, [rng.integers(0, 3, 8), rng.standard_normal((8, 1))], return_dict=True)
+    assert {"loss", "label_loss", "score_loss"} <= set(logs)
+    model.compile("sgd", loss=["sparse_categorical_crossentropy", "mse"], metrics=[])
+    model.compile("sgd", loss=["sparse_categorical_crossentropy", "mse"], metrics=[["accuracy"], []])
+
+
 def test_nested_model_as_layer_and_summary(capsys):
     block = keras.Sequential([keras.Input((6,)), keras.layers.Dense(6, activation="relu")], name="block")
     inputs = keras.Input((6,))
