@@ -186,7 +186,7 @@ def main(argv=None):
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
 
-    # torch first: started after numba's OpenMP pool, torch would share its libgomp (and its passive wait policy)
+    # torch first: started after numba's OpenMP pool, torch would share its libgomp (and its short spin count)
     import torch
     torch.set_num_threads(args.threads)
 

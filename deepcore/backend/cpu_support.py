@@ -1,11 +1,15 @@
 """What the numba CPU kernels share: their dtypes, per-thread scratch buffers, and how many threads a call uses.
 
-Importing this starts numba's thread pool with OpenMP's passive wait policy
-(``OMP_WAIT_POLICY=PASSIVE`` for that one library load, unless the
-environment sets a policy): idle workers sleep instead of spinning, so they
-leave the cores to NumPy's OpenBLAS threads (Dense layers) and to the Python
-thread between kernels. Measured on 2 cores, one training step: MNIST CNN
-225 -> 40 ms, CIFAR CNN 1012 -> 384 ms, ResNet-20 1948 -> 825 ms.
+Importing this starts numba's thread pool with a short OpenMP spin
+(``GOMP_SPINCOUNT``, for that one library load, unless the environment sets
+a wait policy): an idle worker spins ~20k iterations for the next kernel,
+then sleeps. libgomp's default (300k) spun long enough to take the cores
+from NumPy's OpenBLAS threads: MNIST CNN step 225 -> 40 ms, CIFAR CNN
+1012 -> 384 ms, ResNet-20 1948 -> 825 ms with the passive policy (no spin)
+then. Since matmul runs on numba's threads too (``cpu_blas.matmul``), no
+other pool competes, and sleeping costs a wake-up per kernel: with 20k spins
+instead of none, MLP step 4.7 -> 3.4 ms, LeNet-5 11.6 -> 9.7-10.9 ms, MNIST
+CNN 14.8 -> 12.9-13.9 ms on 2 cores (200k spins: one run in two 10x slower).
 
 It also asks glibc to keep freed memory (``_keep_freed_memory``): a training
 step allocates and frees the same few-megabyte activations every time, and
@@ -25,6 +29,7 @@ import numba
 import numpy as np
 
 FLOAT_TYPES = (np.float32, np.float64)
+SPIN_COUNT = 20_000  # libgomp spins of an idle numba worker before it sleeps (see the module docstring)
 SERIAL_WORK = 1 << 15  # below this many elements one thread wins: waking the others costs more than they save
 _local = threading.local()
 
@@ -72,16 +77,16 @@ def _start_threads():
     if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
         return
     if _openmp_already_loaded() and "NUMBA_THREADING_LAYER" not in os.environ:
-        # Too late for a passive OpenMP pool: numba would share the spinning one (MLP step with torch
+        # Too late to set the OpenMP spin: numba would share the long-spinning pool (MLP step with torch
         # imported first: 28 ms on OpenMP vs 2.3 ms on workqueue, 2 cores). Use numba's own pool instead.
         numba.config.THREADING_LAYER = "workqueue"
         numba.get_num_threads()
         return
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # read once, when numba's OpenMP layer loads libgomp
+    os.environ["GOMP_SPINCOUNT"] = str(SPIN_COUNT)  # read once, when numba's OpenMP layer loads libgomp
     try:
         numba.get_num_threads()  # starts the pool
     finally:
-        del os.environ["OMP_WAIT_POLICY"]
+        del os.environ["GOMP_SPINCOUNT"]
 
 
 def _keep_freed_memory():

@@ -35,7 +35,7 @@ def pinned_threads(threads: int | None, torch: bool = False):
     """
     import numba
 
-    # deepcore's CPU kernels start numba's thread pool (passive, or workqueue when torch's OpenMP is
+    # deepcore's CPU kernels start numba's thread pool (short spin, or workqueue when torch's OpenMP is
     # already loaded) before anything here touches numba, which would start a spinning OpenMP pool.
     from ..backend import cpu_kernels  # noqa: F401
     torch_module = _import_torch() if torch else None
