@@ -100,7 +100,7 @@ def _devices(requested) -> tuple[list[str], list[str]]:
 
 
 def run_models_command(args, devices, header) -> tuple[dict, int]:
-    from .models import run_workload
+    from .models import run_isolated
 
     frameworks = ["deepcore"] + (["torch"] if args.compare == "torch" else [])
     jobs = [(WORKLOADS[w], d, f) for w in args.workloads for d in devices for f in frameworks]
@@ -108,8 +108,8 @@ def run_models_command(args, devices, header) -> tuple[dict, int]:
     with tqdm(jobs, desc="bench models", unit="run", file=sys.stderr, disable=None) as progress:
         for workload, device_name, framework in progress:
             progress.set_postfix_str(f"{workload.name} {framework} {device_name}")
-            records += run_workload(workload, device_name, framework, args.batch_size, args.warmup, args.steps,
-                                    args.repeats)
+            records += run_isolated(workload, device_name, framework, args.batch_size, args.warmup, args.steps,
+                                    args.repeats, args.threads)
     print(report.format_table(*report.models_rows(records)) if records else "(nothing ran)")
     if any(r.get("noisy") for r in records):
         print(f"{report.NOISY_MARK} noisy: repeats differ by more than 10% of the median")

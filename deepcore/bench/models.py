@@ -7,15 +7,28 @@ the forward pass alone (``model(x, training=False)`` under ``no_grad``;
 ``eval()`` and ``inference_mode`` in torch). The batch is synthetic and
 already on the device, so no host-to-device copy is timed. Throughput is
 images per second: batch size over the seconds per step.
+
+The CLI runs each (workload, framework, device) in a fresh Python process
+(``run_isolated``), so that each framework starts its thread pools with its
+own defaults, as a user running it alone would: in one process torch shares
+the libgomp that numba's OpenMP layer loaded, with the spin count deepcore
+sets (``backend/cpu_support.py``), and the second framework inherits the
+first one's threads.
 """
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import traceback
 
 import numpy as np
 
+from .environment import THREAD_VARIABLES
 from .timing import measure, synchronizer
-from .workloads import Workload, build_deepcore, build_torch, deepcore_parameter_count, torch_parameter_count
+from .workloads import (WORKLOADS, Workload, build_deepcore, build_torch, deepcore_parameter_count,
+                        torch_parameter_count)
 
 LEARNING_RATE, MOMENTUM = 0.01, 0.9
 MODES = ("train", "inference")
@@ -127,3 +140,40 @@ def run_workload(workload: Workload, device_name: str, framework: str, batch_siz
     finally:
         modes.close()
     return records
+
+
+def run_isolated(workload: Workload, device_name: str, framework: str, batch_size: int | None, warmup: int,
+                 steps: int, repeats: int, threads: int | None) -> list[dict]:
+    """``run_workload`` in a fresh Python process on ``threads`` threads (see the module docstring)."""
+    job = {"workload": workload.name, "device": device_name, "framework": framework, "batch_size": batch_size,
+           "warmup": warmup, "steps": steps, "repeats": repeats, "threads": threads}
+    environment = dict(os.environ)
+    if threads is not None:  # read by OpenMP and the BLAS libraries when they load
+        environment.update({name: str(threads) for name in THREAD_VARIABLES})
+    done = subprocess.run([sys.executable, "-m", "deepcore.bench.models", json.dumps(job)], capture_output=True,
+                          text=True, env=environment)
+    if done.returncode == 0:
+        return json.loads(done.stdout.splitlines()[-1])
+    message = f"the benchmark process exited with status {done.returncode}: {done.stderr.strip()[-2000:]}"
+    return [{"workload": workload.name, "title": workload.title, "device": device_name, "framework": framework,
+             "batch_size": batch_size or workload.batch_size, "mode": mode, "status": "error", "message": message}
+            for mode in MODES]
+
+
+def _run_job(job: dict) -> list[dict]:
+    """The child side of ``run_isolated``: set the framework's threads, run, return the records."""
+    threads = job["threads"]
+    if threads is not None and job["framework"] == "torch" and torch_unavailable(job["device"]) is None:
+        import torch
+        torch.set_num_threads(threads)
+    elif threads is not None and job["framework"] == "deepcore":
+        import numba
+
+        from ..backend import cpu_kernels  # noqa: F401  (starts numba's pool with deepcore's settings)
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    return run_workload(WORKLOADS[job["workload"]], job["device"], job["framework"], job["batch_size"],
+                        job["warmup"], job["steps"], job["repeats"])
+
+
+if __name__ == "__main__":
+    print(json.dumps(_run_job(json.loads(sys.argv[1]))))

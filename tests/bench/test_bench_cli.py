@@ -106,3 +106,16 @@ def test_gpu_runs_end_to_end(command, tmp_path):
     document = _read(path)
     assert document["machine"]["gpu"] and {r["device"] for r in document["results"]} == {"gpu"}
     assert all(r["status"] in ("ok", "skipped") for r in document["results"] if "status" in r)
+
+
+def test_each_run_is_a_fresh_process_and_its_failure_is_a_record():
+    import dataclasses
+
+    from deepcore.bench.models import run_isolated
+    from deepcore.bench.workloads import WORKLOADS
+
+    records = run_isolated(WORKLOADS["mlp"], "cpu", "deepcore", 4, 0, 1, 1, 1)
+    assert [r["mode"] for r in records] == ["train", "inference"] and all(r["status"] == "ok" for r in records)
+    unknown = dataclasses.replace(WORKLOADS["mlp"], name="no_such_workload")
+    records = run_isolated(unknown, "cpu", "deepcore", 4, 0, 1, 1, 1)
+    assert all(r["status"] == "error" and "KeyError" in r["message"] for r in records)
