@@ -13,7 +13,7 @@ right away with single-threaded BLAS (``np.dot`` in numba, see ``cpu_blas``).
   full im2col; measured, one thread, ResNet-20's n128 32x32 16->16 3x3:
   7.2 vs 8.8 ms forward, 7.6 vs 9.3 ms filter gradient; LeNet-5's 6->16
   5x5: 0.9 vs 1.15 ms). A 1x1, stride-1, unpadded conv reads x as its cols.
-  A 3x3 stride-1 conv with 32+ channels runs Winograd (``cpu_winograd``:
+  A 3x3 stride-1 conv with 16+ channels runs Winograd (``cpu_winograd``:
   2.25x fewer multiplies).
 - backward data, stride 1 and 'same'-size output: the transposed convolution
   is a forward convolution of ``gy`` with the flipped, in/out-swapped

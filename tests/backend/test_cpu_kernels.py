@@ -197,7 +197,25 @@ TAP_ROW_CASES = [  # C_in > 4, not Winograd: one GEMM per tap row (cpu_conv._con
 @pytest.mark.parametrize("case", TAP_ROW_CASES, ids=str)
 @pytest.mark.parametrize("chunk_rows", [1, 7, 256])  # one output line per chunk, a few lines, the default
 def test_conv2d_tap_row_path(case, dtype, chunk_rows):
-    with knobs({(cpu_conv, "CHUNK_ROWS"): chunk_rows}):
+    with knobs({(cpu_conv, "CHUNK_ROWS"): chunk_rows, (cpu_winograd, "MIN_CHANNELS"): 1 << 30}):  # Winograd off
+        check_conv(conv_case(*case), dtype)
+
+
+WINOGRAD_CASES = [  # 3x3 stride 1, >= cpu_winograd.MIN_CHANNELS channels: tile rows transformed as whole runs
+    ((2, 32, 32, 16), (3, 3, 16, 16), (1, 1), "same"),  # ResNet-20's 16-channel convs
+    ((1, 32, 32, 16), (3, 3, 16, 32), (1, 1), "same"),  # 16 -> 32, batch 1
+    ((3, 7, 9, 17), (3, 3, 17, 19), (1, 1), "same"),  # odd sizes: a partial tile row and column, odd channels
+    ((2, 9, 6, 20), (3, 3, 20, 16), (1, 1), "valid"),  # 'valid', odd output height
+    ((1, 3, 3, 16), (3, 3, 16, 18), (1, 1), "valid"),  # a single 1x1 output: one cropped tile
+    ((2, 5, 4, 24), (3, 3, 24, 16), (1, 1), ((2, 0), (0, 2))),  # padding on one side only
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", WINOGRAD_CASES, ids=str)
+@pytest.mark.parametrize("tile_work", [1, 300, 4096])  # one tile row per chunk, chunks across images, the default
+def test_conv2d_winograd_path(case, dtype, tile_work):
+    with knobs({(cpu_winograd, "TILE_WORK"): tile_work}):
         check_conv(conv_case(*case), dtype)
 
 
@@ -413,6 +431,15 @@ def test_conv2d_gradients(strides, padding, dilation, kernel):
 def test_conv2d_gradients_through_winograd(monkeypatch, padding):
     monkeypatch.setattr(cpu_winograd, "MIN_CHANNELS", 1)
     x, w = arrays(5, (2, 7, 6, 3), (3, 3, 3, 4))
+    grad_check(lambda a, b: ops.conv2d(a, b, 1, padding), [x, w])
+
+
+@pytest.mark.parametrize("tile_work", [1, 4096])
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_conv2d_gradients_through_winograd_16_channels(monkeypatch, padding, tile_work):
+    """At the default threshold: ResNet-20's 16 channels, odd sizes, chunks of one tile row or across images."""
+    monkeypatch.setattr(cpu_winograd, "TILE_WORK", tile_work)
+    x, w = arrays(6, (2, 5, 7, 16), (3, 3, 16, 17))
     grad_check(lambda a, b: ops.conv2d(a, b, 1, padding), [x, w])
 
 
