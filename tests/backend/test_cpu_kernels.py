@@ -201,6 +201,15 @@ def test_conv2d_tap_row_path(case, dtype, chunk_rows):
         check_conv(conv_case(*case), dtype)
 
 
+@pytest.mark.parametrize("max_channels", [0, 1 << 30], ids=["col2im", "flipped"])
+@settings(max_examples=15, deadline=None)
+@given(case=conv_cases(), dtype=dtypes)
+def test_conv2d_flipped_data_gradient(max_channels, case, dtype):
+    """The drawn cases with every stride-1 data gradient through col2im, then through the flipped conv."""
+    with knobs({(cpu_conv, "FLIPPED_MAX_CHANNELS"): max_channels}):
+        check_conv(case, dtype)
+
+
 WINOGRAD_CASES = [  # 3x3 stride 1, >= cpu_winograd.MIN_CHANNELS channels: tile rows transformed as whole runs
     ((2, 32, 32, 16), (3, 3, 16, 16), (1, 1), "same"),  # ResNet-20's 16-channel convs
     ((1, 32, 32, 16), (3, 3, 16, 32), (1, 1), "same"),  # 16 -> 32, batch 1
@@ -432,6 +441,13 @@ def test_conv2d_gradients_through_winograd(monkeypatch, padding):
     monkeypatch.setattr(cpu_winograd, "MIN_CHANNELS", 1)
     x, w = arrays(5, (2, 7, 6, 3), (3, 3, 3, 4))
     grad_check(lambda a, b: ops.conv2d(a, b, 1, padding), [x, w])
+
+
+def test_conv2d_gradients_through_the_flipped_data_gradient():
+    """A 'valid' stride-1 conv with few input channels: its data gradient runs as a flipped forward conv."""
+    x, w = arrays(7, (2, 9, 8, 3), (5, 4, 3, 2))
+    assert x.shape[3] <= cpu_conv.FLIPPED_MAX_CHANNELS
+    grad_check(lambda a, b: ops.conv2d(a, b, 1, "valid"), [x, w])
 
 
 @pytest.mark.parametrize("tile_work", [1, 4096])
