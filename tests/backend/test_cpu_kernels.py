@@ -381,7 +381,7 @@ def test_matmul_layouts(m, k, n, dtype):
     """C-contiguous, transposed (F-contiguous) a or b, and a non-contiguous slice: each as a @ b."""
     a, b = random(0, dtype, m, k), random(1, dtype, k, n)
     check("matmul", a, b)
-    check("matmul", np.ascontiguousarray(a.T).T, b)  # a.T @ g of a backward pass: the shared-rows split
+    check("matmul", np.ascontiguousarray(a.T).T, b)  # a.T @ g of a backward pass
     check("matmul", a, np.ascontiguousarray(b.T).T)
     check("matmul", random(2, dtype, m, 2 * k)[:, ::2], b)
     check("matmul", a.astype(np.float64), b.astype(np.float32))  # mixed dtypes: the reference
