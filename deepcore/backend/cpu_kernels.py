@@ -62,6 +62,22 @@ def _bias_relu_backward(gy, y, gx, partial):
                 total[c] += g
 
 
+@njit(parallel=True, cache=True)
+def _add_relu(a, b, y):
+    for i in prange(a.size):
+        v = a[i] + b[i]
+        y[i] = 0 if v < 0 else v
+
+
+def add_relu_forward(a, b):
+    if not same_float(a, b) or a.shape != b.shape:
+        return reference.add_relu_forward(a, b)
+    y = np.empty(a.shape, a.dtype)
+    with numba_threads(a.size):
+        _add_relu(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1), y.reshape(-1))
+    return y
+
+
 def relu_forward(x):
     if not same_float(x):
         return reference.relu_forward(x)
@@ -163,6 +179,7 @@ KERNELS = {
     **({"matmul": cpu_blas.matmul} if cpu_blas.available() else {}),
     "relu_forward": relu_forward,
     "bias_relu_forward": bias_relu_forward,
+    "add_relu_forward": add_relu_forward,
     "relu_backward": relu_backward,
     "bias_relu_backward": bias_relu_backward,
     "softmax_cross_entropy_forward": softmax_cross_entropy_forward,

@@ -217,6 +217,11 @@ def bias_relu_forward(x, bias):
     return xp.maximum(x + bias, 0)
 
 
+def add_relu_forward(a, b):
+    """max(a + b, 0) for a and b of one shape (a residual block's end)."""
+    return get_array_module(a).maximum(a + b, 0)
+
+
 def relu_backward(gy, y):
     """Gradient of ReLU given its output y (y > 0 exactly where the input was > 0)."""
     return gy * (y > 0)

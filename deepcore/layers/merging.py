@@ -55,7 +55,15 @@ def broadcast_shape(who, shapes):
 
 
 class Add(_Merge):
+    """``call(..., fused_relu=True)`` (not in Keras) returns max(sum, 0) with the last addition and the ReLU in
+    one pass; functional models call it so when a plain ReLU is this layer's only consumer (``fuses_relu``)."""
+
     combine = staticmethod(ops.add)
+
+    def call(self, inputs, training=None, fused_relu=False):
+        if not fused_relu:
+            return super().call(inputs)
+        return ops.add_relu(functools.reduce(ops.add, inputs[:-1]), inputs[-1])
 
 
 class Subtract(_Merge):

@@ -30,9 +30,9 @@ class KerasTensor:
         source = f", from {self.layer.name}" if self.layer is not None else ""
         return f"<KerasTensor shape={self.shape}{source}>"
 
-    def replay(self, values, training=None):
-        """Call this node's layer on ``values`` (the parents' real tensors, in order)."""
-        return replay_call(self.layer, values, self.call, training)
+    def replay(self, values, training=None, **options):
+        """Call this node's layer on ``values`` (the parents' real tensors, in order), with ``options`` added."""
+        return replay_call(self.layer, values, self.call, training, **options)
 
     def call_config(self):
         return {} if self.call is None else {"call": self.call}
@@ -76,13 +76,13 @@ def fill(template_value, values):
     return template_value
 
 
-def replay_call(layer, values, call, training=None):
-    """``layer`` called as recorded, with ``values`` in the parents' places."""
+def replay_call(layer, values, call, training=None, **options):
+    """``layer`` called as recorded, with ``values`` in the parents' places and ``options`` added."""
     if call is None:
         first = list(values) if len(values) > 1 else values[0]
-        return layer(first) if training is None else layer(first, training=training)
+        return layer(first, **options) if training is None else layer(first, training=training, **options)
     args = [fill(a, values) for a in call["args"]]
-    kwargs = {k: fill(v, values) for k, v in call["kwargs"].items()}
+    kwargs = {**{k: fill(v, values) for k, v in call["kwargs"].items()}, **options}
     if training is not None:
         kwargs.setdefault("training", training)
     return layer(*args, **kwargs)

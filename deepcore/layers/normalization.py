@@ -136,10 +136,12 @@ def is_plain_relu(layer):
 
 
 def fuses_relu(layer, consumer):
-    """May a model run BatchNormalization ``layer`` followed by ``consumer`` as one fused BatchNorm+ReLU?
-    The model also checks that nothing else reads the BatchNorm output (models/model.py, sequential.py)."""
-    return (type(layer) is BatchNormalization and not layer.synchronized and layer.activity_regularizer is None
-            and is_plain_relu(consumer))
+    """May a model run ``layer`` followed by ``consumer`` as one fused op, ``layer(..., fused_relu=True)``?
+    BatchNormalization (not synchronized) or Add, followed by a plain ReLU. The model also checks that nothing
+    else reads the layer's output (models/model.py, sequential.py)."""
+    from .merging import Add
+    fusable = (type(layer) is BatchNormalization and not layer.synchronized) or type(layer) is Add
+    return fusable and layer.activity_regularizer is None and is_plain_relu(consumer)
 
 
 class LayerNormalization(_Affine):

@@ -91,14 +91,14 @@ class Model(TrainingMixin, Layer):
         if len(given) != len(self.inputs):
             raise ValueError(f"Model '{self.name}': expected {len(self.inputs)} input(s), got {len(given)}")
         values = {id(symbol): value for symbol, value in zip(self.inputs, given)}
-        for tensor, batch_norm in self._plan:
+        for tensor, fused in self._plan:
             if id(tensor) in values:
                 continue
-            if batch_norm is None:
+            if fused is None:
                 values[id(tensor)] = tensor.replay([values[id(parent)] for parent in tensor.inputs], training)
             else:
-                options = {} if training is None else {"training": training}
-                values[id(tensor)] = batch_norm.layer(values[id(batch_norm.inputs[0])], fused_relu=True, **options)
+                values[id(tensor)] = fused.replay([values[id(parent)] for parent in fused.inputs], training,
+                                                  fused_relu=True)
         results = [values[id(t)] for t in self.outputs]
         return results[0] if self._single_output else results
 
@@ -175,10 +175,10 @@ def _topological_nodes(outputs):
 
 
 def _execution_plan(graph, outputs):
-    """[(node, batch_norm)] in topological order. ``batch_norm`` is None for a node replayed as recorded, else
-    the BatchNormalization node that the ReLU ``node`` runs fused with; that node has no entry of its own.
-    Fused: both called plainly (``layer(x)``), the ReLU the only reader of the BatchNorm output, and that
-    output not one of the model's (a user who asks for it gets it computed)."""
+    """[(node, fused)] in topological order. ``fused`` is None for a node replayed as recorded, else the
+    BatchNormalization or Add node that the ReLU ``node`` runs fused with; that node has no entry of its own.
+    Fused: both called plainly (``layer(x)``, ``layer([a, b])``), the ReLU the only reader of the fused node's
+    output, and that output not one of the model's (a user who asks for it gets it computed)."""
     readers = {}
     for node in graph:
         for parent in node.inputs:
@@ -187,7 +187,7 @@ def _execution_plan(graph, outputs):
     fused = {}
     for node in graph:
         parent = node.inputs[0] if len(node.inputs) == 1 else None
-        if (parent is not None and node.call is None and parent.call is None and len(parent.inputs) == 1
+        if (parent is not None and node.call is None and parent.call is None
                 and readers[id(parent)] == 1 and id(parent) not in output_ids and fuses_relu(parent.layer, node.layer)):
             fused[id(node)] = parent
     fused_away = {id(parent) for parent in fused.values()}

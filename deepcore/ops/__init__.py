@@ -12,7 +12,7 @@ from .conv import conv2d, conv2d_transpose
 from .conv_nd import conv1d, conv3d, depthwise_conv
 from .losses import (binary_crossentropy, categorical_crossentropy, mean_squared_error,
                      sparse_categorical_crossentropy)
-from .nn import bias_add, bias_relu, dense, dropout
+from .nn import add_relu, bias_add, bias_relu, dense, dropout
 from .normalization import (batch_norm_infer, batch_norm_relu, batch_norm_relu_infer, batch_norm_train, group_norm,
                             layer_norm, local_response_norm, standardize)
 from .pooling import avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d

@@ -45,6 +45,18 @@ class BiasReLU(Function):
         return kernels(g).bias_relu_backward(g, self.y)
 
 
+class AddReLU(Function):
+    """relu(a + b) for a and b of one shape, in one pass (a residual block's end)."""
+
+    def forward(self, a, b):
+        self.y = kernels(a).add_relu_forward(a, b)
+        return self.y
+
+    def backward(self, g):
+        gx = kernels(g).relu_backward(g, self.y)
+        return gx, gx
+
+
 class Dropout(Function):
     """Inverted dropout: keep with probability 1 - rate and scale by 1 / (1 - rate)."""
 
@@ -72,6 +84,15 @@ def bias_add(x, b):
 
 def bias_relu(x, b):
     return BiasReLU.apply(x, b)
+
+
+def add_relu(a, b):
+    """relu(a + b); one fused pass when a and b have one shape and dtype, else add then relu."""
+    if tuple(a.shape) == tuple(b.shape) and a.dtype == b.dtype:
+        return AddReLU.apply(a, b)
+    from .activations import relu
+    from ..autograd.arithmetic import add
+    return relu(add(a, b))
 
 
 def dropout(x, rate, training=True, noise_shape=None):

@@ -365,6 +365,7 @@ def test_bias_relu_and_relu_backward(shape, dtype):
     (y,) = check("bias_relu_forward", x, bias)
     check("relu_backward", random(2, dtype, *shape), y)
     check("relu_forward", x)
+    check("add_relu_forward", x, random(4, dtype, *shape))
     check("bias_relu_backward", random(3, dtype, *shape), y, scale=float(np.prod(shape)))
 
 

@@ -1,4 +1,4 @@
-"""Models run BatchNormalization followed by a plain ReLU as one fused BatchNorm+ReLU op.
+"""Models run BatchNormalization (or Add) followed by a plain ReLU as one fused op.
 
 A Sequential and a functional model, each against an unfused twin with the same weights
 (built with ``fuses_relu`` switched off), in float64: the same outputs, gradients, moving
@@ -70,7 +70,7 @@ def twins(build, monkeypatch, **options):
 def fused_pairs(model):
     if isinstance(model, dc.Sequential):
         return [layer for layer, fused in model._execution_plan() if fused]
-    return [batch_norm.layer for _, batch_norm in model._plan if batch_norm is not None]
+    return [fused.layer for _, fused in model._plan if fused is not None]
 
 
 @pytest.fixture
@@ -178,3 +178,51 @@ def test_sequential_plan_follows_add_and_pop():
     assert fused_pairs(model) == [model.layers[1]]
     model.add(L.ReLU())
     assert fused_pairs(model) == [model.layers[1], model.layers[4]]
+
+
+# ------------------------------------------------------------------------------------------------- Add + ReLU
+
+def residual_model():
+    """A residual block's end, Add then a plain ReLU: fused (as is the BatchNorm+ReLU before it)."""
+    inputs = dc.Input((6, 6, 3))
+    shortcut = L.Conv2D(4, 1, **F64)(inputs)
+    h = L.ReLU(**F64)(L.BatchNormalization(**F64)(L.Conv2D(4, 3, padding="same", **F64)(inputs)))
+    h = L.ReLU(**F64)(L.Add(**F64)([L.Conv2D(4, 3, padding="same", **F64)(h), shortcut]))
+    return dc.Model(inputs, L.Dense(3, **F64)(L.Flatten(**F64)(h)))
+
+
+def test_add_then_relu_runs_fused_with_the_same_results(monkeypatch):
+    fused, unfused = twins(lambda: residual_model(), monkeypatch)
+    assert [type(layer).__name__ for layer in fused_pairs(fused)] == ["BatchNormalization", "Add"]
+    table, calls = kernel_table("cpu"), []
+    monkeypatch.setattr(table, "add_relu_forward", lambda a, b, _fn=table.add_relu_forward: calls.append(1) or _fn(a, b))
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 6, 6, 3))
+    projection = [rng.standard_normal((4, 3))]
+    want_outputs, want_grads = outputs_and_gradients(unfused, x, projection)
+    assert calls == []
+    got_outputs, got_grads = outputs_and_gradients(fused, x, projection)
+    assert calls == [1]
+    assert_same(got_outputs, want_outputs, "output")
+    assert_same(got_grads, want_grads, "gradient")
+    for model in (fused, unfused):
+        model.compile(optimizer=dc.optimizers.SGD(0.1, momentum=0.9), loss="sparse_categorical_crossentropy")
+    y = rng.integers(0, 3, 4)
+    for _ in range(3):
+        np.testing.assert_allclose(fused.train_on_batch(x, y), unfused.train_on_batch(x, y), rtol=1e-10)
+    assert_same(fused.predict(x, verbose=0)[None], unfused.predict(x, verbose=0)[None], "prediction")
+
+
+def test_add_fuses_with_a_plain_relu_only():
+    assert fuses_relu(L.Add(), L.ReLU()) and fuses_relu(L.Add(), L.Activation("relu"))
+    assert not fuses_relu(L.Add(activity_regularizer="l2"), L.ReLU())
+    assert not fuses_relu(L.Add(), L.ReLU(max_value=6.0))
+    assert not fuses_relu(L.Subtract(), L.ReLU()) and not fuses_relu(L.Concatenate(), L.ReLU())
+
+
+def test_add_relu_op_gradients_and_broadcast_fallback():
+    rng = np.random.default_rng(2)
+    dc.grad_check(dc.ops.add_relu, [rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 4, 5))])
+    dc.grad_check(dc.ops.add_relu, [rng.standard_normal((3, 4, 5)), rng.standard_normal((5,))])  # relu(add)
+    a, b = rng.standard_normal((2, 3)).astype(np.float32), rng.standard_normal((2, 3)).astype(np.float32)
+    np.testing.assert_array_equal(dc.ops.add_relu(a, b).numpy(), np.maximum(a + b, 0))
