@@ -17,6 +17,8 @@ from numba import njit, prange
 from . import cpu_batchnorm, cpu_blas, cpu_conv, cpu_optim, cpu_pool, reference
 from .cpu_support import numba_threads, same_float
 
+LANES = 256  # values per block of the per-channel sums (whole rows), as cpu_batchnorm
+
 
 def _channels(*arrays):
     """C-contiguous (M, C) views of channels-last arrays."""
@@ -50,16 +52,21 @@ def _relu(x, y):
 
 @njit(parallel=True, cache=True)
 def _bias_relu_backward(gy, y, gx, partial):
-    """gx = gy where y > 0 (else gy * 0), and partial[t] = thread t's column sums of gx, on (M, C) arrays."""
-    rows, threads = gy.shape[0], partial.shape[0]
+    """gx = gy where y > 0 (else gy * 0) on flat arrays, and partial[t] = thread t's sums of gx over blocks of
+    ``lanes`` values (whole rows: lane j is channel j % C). Blocks keep the inner loop long for few channels:
+    row by row, (128, 28, 28, 6) took 0.56 ms and (64, 24, 24, 20) 0.75 ms, in blocks 0.29-0.36 and 0.37-0.39."""
+    threads, lanes = partial.shape
+    blocks = -(-gy.size // lanes)  # the last one may be partial: whole rows, fewer of them
     for t in prange(threads):
         total = partial[t]
         total[:] = 0
-        for r in range(rows * t // threads, rows * (t + 1) // threads):
-            for c in range(gy.shape[1]):
-                g = gy[r, c] if y[r, c] > 0 else gy[r, c] * 0
-                gx[r, c] = g
-                total[c] += g
+        for b in range(blocks * t // threads, blocks * (t + 1) // threads):
+            end = min((b + 1) * lanes, gy.size)
+            gy_b, y_b, gx_b = gy[b * lanes:end], y[b * lanes:end], gx[b * lanes:end]
+            for j in range(end - b * lanes):
+                g = gy_b[j] if y_b[j] > 0 else gy_b[j] * 0
+                gx_b[j] = g
+                total[j] += g
 
 
 @njit(parallel=True, cache=True)
@@ -92,12 +99,14 @@ def bias_relu_backward(gy, y):
     took 1.8 ms of LeNet-5's 24 ms step)."""
     if not same_float(gy, y) or gy.shape != y.shape or gy.ndim < 1:
         return reference.bias_relu_backward(gy, y)
-    gy2, y2 = _channels(gy, y)
-    gx = np.empty_like(gy2)
-    with numba_threads(gy2.size) as threads:
-        partial = np.empty((threads, gy2.shape[1]), np.float64)
-        _bias_relu_backward(gy2, y2, gx, partial)
-    return gx.reshape(gy.shape), partial.sum(axis=0).astype(gy.dtype)
+    channels = gy.shape[-1]
+    lanes = channels * max(1, LANES // channels)
+    gx = np.empty(gy.shape, gy.dtype)
+    with numba_threads(gy.size) as threads:
+        partial = np.empty((threads, lanes), np.float64)
+        _bias_relu_backward(np.ascontiguousarray(gy).reshape(-1), np.ascontiguousarray(y).reshape(-1),
+                            gx.reshape(-1), partial)
+    return gx, partial.sum(axis=0).reshape(-1, channels).sum(axis=0).astype(gy.dtype)
 
 
 def bias_relu_forward(x, bias):
