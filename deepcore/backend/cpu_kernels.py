@@ -76,22 +76,24 @@ def _add_relu(a, b, y):
         y[i] = 0 if v < 0 else v
 
 
+def _elementwise(kernel, *arrays):
+    """A new array from ``kernel(*flat inputs, flat output)`` over inputs of one shape and dtype."""
+    out = np.empty(arrays[0].shape, arrays[0].dtype)
+    with numba_threads(out.size):
+        kernel(*(np.ascontiguousarray(a).reshape(-1) for a in arrays), out.reshape(-1))
+    return out
+
+
 def add_relu_forward(a, b):
     if not same_float(a, b) or a.shape != b.shape:
         return reference.add_relu_forward(a, b)
-    y = np.empty(a.shape, a.dtype)
-    with numba_threads(a.size):
-        _add_relu(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1), y.reshape(-1))
-    return y
+    return _elementwise(_add_relu, a, b)
 
 
 def relu_forward(x):
     if not same_float(x):
         return reference.relu_forward(x)
-    y = np.empty(x.shape, x.dtype)
-    with numba_threads(x.size):
-        _relu(np.ascontiguousarray(x).reshape(-1), y.reshape(-1))
-    return y
+    return _elementwise(_relu, x)
 
 
 def bias_relu_backward(gy, y):
@@ -122,10 +124,7 @@ def bias_relu_forward(x, bias):
 def relu_backward(gy, y):
     if not same_float(gy, y) or gy.shape != y.shape:
         return reference.relu_backward(gy, y)
-    gx = np.empty(gy.shape, gy.dtype)
-    with numba_threads(gx.size):
-        _relu_backward(np.ascontiguousarray(gy).reshape(-1), np.ascontiguousarray(y).reshape(-1), gx.reshape(-1))
-    return gx
+    return _elementwise(_relu_backward, gy, y)
 
 
 @njit(parallel=True, cache=True)
