@@ -1,4 +1,4 @@
-"""Everything a session with a GPU should run for the CUDA kernels, in one go (< 5 minutes).
+"""Everything a session with a GPU should run for the CUDA kernels, in one go (< 8 minutes).
 
     PYTHONPATH=. python3 benchmarks/gpu_check.py [--out DIR] [--skip-tests] [--skip-bench] [--repeats N]
 
@@ -15,7 +15,10 @@
      data, backward filter in GFLOP/s, the im2col share of the forward (what an
      implicit GEMM could save at most), and the time ratio against cuDNN
      through PyTorch when torch has CUDA (target: fwd+bwd within 1.5x).
-3. One JSON file, ``gpu_check_<device>_<commit>.json``, in DIR (``--out``, else
+3. ``deepcore bench models --device gpu --compare torch`` (the five workloads,
+   3 repeats, its own time limit): its JSON and plot go to DIR beside ours, as
+   ``gpu-<date>-<commit>.json/.png`` for ``benchmarks/results/``.
+4. One JSON file, ``gpu_check_<device>_<commit>.json``, in DIR (``--out``, else
    ``$OUT``, else ``benchmarks/results/``) with the device name, CUDA, CuPy and
    driver versions, the git commit and a hash of every ``kernels/*.cu`` (a
    result verifies exactly the sources it names).
@@ -42,6 +45,7 @@ from deepcore.backend import gpu_probe
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_TIMEOUT_S = 120  # per pytest run
+BENCH_MODELS_TIMEOUT_S = 150  # deepcore bench models on the GPU, torch beside it
 KERNEL_TESTS = "tests/backend/test_cuda_kernels.py"
 MEMORY_BATCH_SHAPE = (128, 32, 32, 64)
 RESNET20_CONVS = ((32, 32, 16), (16, 16, 32), (8, 8, 64))  # per-image (H, W, C); 3x3, stride 1, 'same', C -> C
@@ -57,6 +61,7 @@ def parse_args(argv):
     parser.add_argument("--skip-tests", action="store_true", help="do not run pytest -m gpu")
     parser.add_argument("--skip-bench", action="store_true", help="do not run the microbenchmarks")
     parser.add_argument("--repeats", type=int, default=20, help="timed calls per benchmark (median reported)")
+    parser.add_argument("--skip-models", action="store_true", help="do not run deepcore bench models on the GPU")
     return parser.parse_args(argv)
 
 
@@ -107,6 +112,22 @@ def run_tests(out: Path, name: str, targets: list) -> dict:
     except subprocess.TimeoutExpired as error:
         returncode, output = "timeout", (error.stdout or b"").decode(errors="replace")
     return {"command": " ".join(command[1:]), "returncode": returncode, "summary": summarize_pytest(output),
+            "seconds": round(time.perf_counter() - start, 1), "output_tail": output[-4000:]}
+
+
+def run_bench_models(out: Path, commit: str) -> dict:
+    """``deepcore bench models`` on the GPU against torch; its JSON and plot land in ``out``."""
+    stem = out / f"gpu-{time.strftime('%Y-%m-%d')}-{commit[:7]}"
+    command = [sys.executable, "-m", "deepcore", "bench", "models", "--device", "gpu", "--compare", "torch",
+               "--repeats", "3", "--json", f"{stem}.json", "--plot", f"{stem}.png"]
+    start = time.perf_counter()
+    try:
+        result = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                capture_output=True, text=True, timeout=BENCH_MODELS_TIMEOUT_S)
+        returncode, output = result.returncode, result.stdout + result.stderr
+    except subprocess.TimeoutExpired as error:
+        returncode, output = "timeout", (error.stdout or b"").decode(errors="replace")
+    return {"command": " ".join(command[1:]), "returncode": returncode, "json": f"{stem.name}.json",
             "seconds": round(time.perf_counter() - start, 1), "output_tail": output[-4000:]}
 
 
@@ -305,6 +326,8 @@ def main(argv=None) -> int:
             report["benchmarks"] = {"copy_GB/s": round(copy_gbps, 1),
                                     "memory_bound": bench_memory_bound(args.repeats, copy_gbps),
                                     "conv": bench_convolutions(args.repeats)}
+        if not args.skip_models:
+            report["bench_models"] = run_bench_models(args.out, git["commit"])
     else:
         status = 2
         print(f"gpu_check: no usable GPU ({reason}); writing the environment only", file=sys.stderr)
