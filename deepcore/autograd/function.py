@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import threading
 
+from .tensor import Tensor, as_tensor
+
 _grad_state = threading.local()
 
 
@@ -57,12 +59,10 @@ class Function:
         return cls(**options)(*inputs)
 
     def __call__(self, *inputs):
-        from .tensor import Tensor, as_tensor
-
         tensors = [x if isinstance(x, Tensor) else as_tensor(x) for x in inputs]
         result = Tensor(self.forward(*[t.data for t in tensors]))
-        if is_grad_enabled():
-            needs = tuple(t.requires_grad for t in tensors)
+        if getattr(_grad_state, "enabled", True):  # is_grad_enabled(), inlined: this runs once per op
+            needs = tuple([t.requires_grad for t in tensors])
             if any(needs):
                 self.inputs = tuple(tensors)
                 self.needs_input_grad = needs

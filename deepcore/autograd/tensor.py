@@ -17,6 +17,12 @@ class Tensor:
     __array_priority__ = 100  # numpy_array + tensor calls Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
+        if type(data) is np.ndarray and dtype is None:  # an op's result: nothing to convert (most calls)
+            self.data = data
+            self.grad = None
+            self.requires_grad = requires_grad
+            self._creator = None
+            return
         if isinstance(data, Tensor):
             data = data.data
         if isinstance(data, np.generic):  # a NumPy reduction's scalar keeps its dtype

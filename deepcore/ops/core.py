@@ -50,6 +50,11 @@ def is_tensor(x):
 
 def operands(*values):
     """Tensors on one device for an op's inputs (see the module docstring)."""
+    for value in values:  # the common case, Tensors of NumPy arrays, needs no device or dtype work
+        if not (isinstance(value, Tensor) and type(value.data) is np.ndarray):
+            break
+    else:
+        return list(values)
     arrays = [v for v in values if isinstance(v, Tensor) or hasattr(v, "dtype")]
     place = device_of(unwrap(arrays[0])) if arrays else get_device()
     reference = next((unwrap(a).dtype for a in arrays), None)
