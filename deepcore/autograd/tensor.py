@@ -93,15 +93,16 @@ class Tensor:
             if self.data.size != 1:
                 raise ValueError(f"backward(): grad must be given for a non-scalar output of shape {self.shape}")
             grad = xp.ones_like(self.data)
-        grads = {id(self): grad.data if isinstance(grad, Tensor) else grad}
-        order = _reverse_topological(self)
-        complete_after = _leaves_complete_after(order)
-        for index, tensor in enumerate(order):
-            g = grads.pop(id(tensor), None)
+        grad = grad.data if isinstance(grad, Tensor) else grad
+        if self._creator is None:  # the root is itself a leaf
+            _store_grad(self, grad, on_leaf_grad)
+            return
+        grads = {id(self): grad}
+        order, uses = _backward_order(self)
+        for tensor in order:
             fn = tensor._creator
-            if g is not None and fn is None:  # the root is itself a leaf
-                _store_grad(tensor, g, on_leaf_grad)
-            elif g is not None:
+            g = grads.pop(id(tensor), None)
+            if g is not None:
                 input_grads = fn.backward(g)
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
@@ -110,10 +111,14 @@ class Tensor:
                         continue
                     key = id(parent)
                     grads[key] = pg if key not in grads else grads[key] + pg
-            for leaf in complete_after.get(index, ()):
-                g = grads.pop(id(leaf), None)
-                if g is not None:
-                    _store_grad(leaf, g, on_leaf_grad)
+            for parent in fn.inputs:  # a leaf's gradient is final once its last user has run
+                key = id(parent)
+                if key in uses:
+                    uses[key] -= 1
+                    if not uses[key]:
+                        g = grads.pop(key, None)
+                        if g is not None:
+                            _store_grad(parent, g, on_leaf_grad)
 
     # --- operators (defined in arithmetic.py) ---------------------------------
     def __add__(self, other):
@@ -202,23 +207,11 @@ def _store_grad(leaf, g, on_leaf_grad):
         on_leaf_grad(leaf)
 
 
-def _leaves_complete_after(order: list) -> dict:
-    """{index in ``order``: the leaves whose last user (in backward's order) is the tensor at that index}."""
-    last_user = {}
-    for index, tensor in enumerate(order):
-        if tensor._creator is not None:
-            for parent in tensor._creator.inputs:
-                if parent._creator is None:
-                    last_user[id(parent)] = (index, parent)
-    complete = {}
-    for index, leaf in last_user.values():
-        complete.setdefault(index, []).append(leaf)
-    return complete
-
-
-def _reverse_topological(root: Tensor) -> list:
-    """Tensors reachable from ``root`` (through creators), outputs before their inputs."""
-    order, visited = [], set()
+def _backward_order(root: Tensor) -> tuple:
+    """(the op-made tensors reachable from ``root``, outputs before their inputs; {id(leaf): uses}) where
+    uses counts the (op, input) pairs reading each leaf that requires a gradient. One pass for both: the
+    per-node bookkeeping of backward is Python time on every training step (ResNet-20: ~600 nodes)."""
+    order, visited, uses = [], set(), {}
     stack = [(root, False)]
     while stack:
         tensor, expanded = stack.pop()
@@ -229,9 +222,11 @@ def _reverse_topological(root: Tensor) -> list:
             continue
         visited.add(id(tensor))
         stack.append((tensor, True))
-        if tensor._creator is not None:
-            for parent in tensor._creator.inputs:
-                if id(parent) not in visited:
-                    stack.append((parent, False))
+        for parent in tensor._creator.inputs:
+            if parent._creator is None:
+                if parent.requires_grad:
+                    uses[id(parent)] = uses.get(id(parent), 0) + 1
+            elif id(parent) not in visited:
+                stack.append((parent, False))
     order.reverse()
-    return order
+    return order, uses

@@ -7,16 +7,23 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ..autograd.tensor import unwrap
 from ..backend.device import get_array_module, to_device
 
 
 def divide_no_nan(numerator, denominator):
     """numerator / denominator, 0 where the denominator is 0 (arrays or numbers, on their device)."""
+    if type(numerator) in _SCALARS and type(denominator) in _SCALARS:  # a Mean's running sums: no array ops
+        return np.asarray(0.0 if denominator == 0 else np.float64(numerator) / np.float64(denominator))
     xp = get_array_module(numerator, denominator)
     numerator, denominator = xp.asarray(numerator), xp.asarray(denominator)
     zero = denominator == 0
     return xp.where(zero, 0.0, numerator / xp.where(zero, 1.0, denominator))
+
+
+_SCALARS = (float, int, np.float64)  # types of the host-side running totals of Mean
 
 
 def to_host(value):
@@ -35,6 +42,8 @@ def weighted_sums(values, sample_weight=None):
     values = xp.asarray(values)
     if sample_weight is None:
         return values.sum(dtype=xp.float64), float(values.size)
+    if values.ndim == 0 and type(sample_weight) in (int, float):  # a batch's mean loss and its sample count
+        return values.astype(xp.float64) * sample_weight, float(sample_weight)
     weight = xp.asarray(unwrap(sample_weight), dtype=xp.float64)
     if weight.ndim > values.ndim and weight.size == values.size:  # (n, 1) weights for (n,) values
         weight = weight.reshape(values.shape)
