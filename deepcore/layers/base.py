@@ -217,6 +217,12 @@ class Layer:
             self._losses.append(value)
             _loss_holders[id(self)] = self
 
+    def __setstate__(self, state):
+        """copy.copy / deepcopy / unpickling: a copy holding add_loss values is registered as holding them."""
+        self.__dict__.update(state)
+        if state.get("_losses"):
+            _loss_holders[id(self)] = self
+
     def _clear_losses(self):
         """Empty the add_loss lists of this layer and its sublayers (nothing to walk when no layer holds any)."""
         if not _loss_holders:

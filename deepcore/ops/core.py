@@ -50,11 +50,20 @@ def is_tensor(x):
 
 def operands(*values):
     """Tensors on one device for an op's inputs (see the module docstring)."""
-    for value in values:  # the common case, Tensors of NumPy arrays, needs no device or dtype work
-        if not (isinstance(value, Tensor) and type(value.data) is np.ndarray):
+    tensors = True
+    for value in values:  # the common case, NumPy arrays (as Tensors) on the CPU, needs no device or dtype work
+        if isinstance(value, Tensor):
+            if type(value.data) is not np.ndarray:
+                break
+        elif type(value) is np.ndarray:
+            tensors = False
+        else:
             break
     else:
-        return list(values)
+        if tensors:
+            return list(values)
+        if get_device().name == "cpu":  # convert_to_tensor would wrap the arrays as they are
+            return [value if isinstance(value, Tensor) else Tensor(value) for value in values]
     arrays = [v for v in values if isinstance(v, Tensor) or hasattr(v, "dtype")]
     place = device_of(unwrap(arrays[0])) if arrays else get_device()
     reference = next((unwrap(a).dtype for a in arrays), None)

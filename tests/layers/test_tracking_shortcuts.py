@@ -84,3 +84,16 @@ def test_weights_follow_the_recursive_definition_with_shared_and_frozen_sublayer
     assert [id(w) for w in tree.trainable_weights] == [id(w) for w in expected]
     assert len(tree.weights) == 2 * 1 + 2 * 2 + 2 + 2  # scales, two inner Dense, shared, frozen
     assert len(tree.non_trainable_weights) == 2
+
+
+def test_a_deep_copy_holding_add_loss_values_has_them_cleared_by_its_next_call():
+    import copy
+
+    x = np.ones((2, 3), np.float32)
+    model = dc.Sequential([layers.Dense(3), MaybePenalty()])
+    model(x, training=True)
+    clone = copy.deepcopy(model)
+    model(x)  # the original's terms go; the copy keeps its own until it is called
+    assert model.losses == [] and len(clone.losses) == 1
+    clone(x)
+    assert clone.losses == []
