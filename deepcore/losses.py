@@ -12,6 +12,7 @@ from .autograd import arithmetic as A
 from .autograd.tensor import Tensor, unwrap
 from .backend.device import get_array_module
 from .ops import losses as L
+from .ops.nn_extra import sparse_categorical_crossentropy as _per_position
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
 
@@ -83,8 +84,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     """Integer labels of shape y_pred.shape[:-1] (or with a trailing 1): one loss per sample, or per step."""
-    from .ops.nn_extra import sparse_categorical_crossentropy as per_position
-    return per_position(y_true, y_pred, from_logits)
+    return _per_position(y_true, y_pred, from_logits)
 mean_squared_error = mse = L.mean_squared_error
 mean_absolute_error = mae = L.mean_absolute_error
 mean_absolute_percentage_error = mape = L.mean_absolute_percentage_error
