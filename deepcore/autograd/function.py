@@ -20,25 +20,35 @@ def is_grad_enabled() -> bool:
     return getattr(_grad_state, "enabled", True)
 
 
-@contextlib.contextmanager
+class _GradMode(contextlib.ContextDecorator):
+    """Sets whether ops record the graph for the ``with`` block (or decorated function) and restores the
+    previous setting after. A class rather than a generator context manager: ~3x cheaper to enter and leave,
+    and inference runs one per call."""
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+        self.previous = []
+
+    def _recreate_cm(self):  # a decorated function gets its own instance per call (threads, recursion)
+        return _GradMode(self.enabled)
+
+    def __enter__(self):
+        self.previous.append(getattr(_grad_state, "enabled", True))
+        _grad_state.enabled = self.enabled
+        return None
+
+    def __exit__(self, *exc):
+        _grad_state.enabled = self.previous.pop()
+        return False
+
+
 def no_grad():
     """Run ops without recording the graph (inference, optimizer updates)."""
-    previous = is_grad_enabled()
-    _grad_state.enabled = False
-    try:
-        yield
-    finally:
-        _grad_state.enabled = previous
+    return _GradMode(False)
 
 
-@contextlib.contextmanager
 def enable_grad():
-    previous = is_grad_enabled()
-    _grad_state.enabled = True
-    try:
-        yield
-    finally:
-        _grad_state.enabled = previous
+    return _GradMode(True)
 
 
 class Function:
