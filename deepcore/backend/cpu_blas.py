@@ -70,29 +70,57 @@ def one_thread():
 
 # ------------------------------------------------------------------------------------------ matmul kernel
 
+def _external_gemm():
+    """numba's own C helper around SciPy's ?gemm (the one ``np.dot`` uses), callable from numba code by name,
+    so the kernels calling it stay cacheable (a ctypes function pointer would not be)."""
+    from numba import types
+
+    return types.ExternalFunction("numba_xxgemm", types.intc(
+        types.char, types.char, types.char, types.intp, types.intp, types.intp, types.voidptr, types.voidptr,
+        types.intp, types.voidptr, types.intp, types.voidptr, types.voidptr, types.intp))
+
+
+_xxgemm = _external_gemm()
+
+
 @njit(parallel=True, cache=True)
-def _rows(a, b, out, threads):
-    """out = a @ b, thread t taking the t-th block of a's rows."""
-    m = a.shape[0]
+def _gemm(kind, a, a_transposed, b, b_transposed, c, m, n, k, scalars, threads, split_n):
+    """c (m x n, row-major) = a @ b, from flat memory: a is m x k row-major, or its transpose (k x m) when
+    ``a_transposed``; the same for b (k x n). In BLAS's column-major terms this is c.T = b.T @ a.T. Thread t
+    computes the t-th block of c's columns (``split_n``) or of its rows; ``scalars`` = (1, 0): alpha, beta."""
+    trans_b, ld_b = (ord("t"), k) if b_transposed else (ord("n"), n)
+    trans_a, ld_a = (ord("t"), m) if a_transposed else (ord("n"), k)
     for t in prange(threads):
-        first, last = m * t // threads, m * (t + 1) // threads
-        np.dot(a[first:last], b, out[first:last])
+        if split_n:
+            lo, hi = n * t // threads, n * (t + 1) // threads
+            if hi > lo:
+                _xxgemm(kind, trans_b, trans_a, hi - lo, m, k, scalars[0:].ctypes,
+                        b[lo * k if b_transposed else lo:].ctypes, ld_b, a.ctypes, ld_a, scalars[1:].ctypes,
+                        c[lo:].ctypes, n)
+        else:
+            lo, hi = m * t // threads, m * (t + 1) // threads
+            if hi > lo:
+                _xxgemm(kind, trans_b, trans_a, n, hi - lo, k, scalars[0:].ctypes, b.ctypes, ld_b,
+                        a[lo if a_transposed else lo * k:].ctypes, ld_a, scalars[1:].ctypes, c[lo * n:].ctypes, n)
 
 
 def matmul(a, b):
-    """a @ b for 2-D float arrays on numba's threads, each calling single-threaded BLAS.
+    """a @ b for 2-D float arrays on numba's threads, each calling single-threaded BLAS on a block of the output.
 
     NumPy's ``@`` would run OpenBLAS's own threads, which then spin for a while and take the cores from
     numba's threads in the next kernel: with them, the MNIST CNN's conv kernels ran 1.3-1.7x slower within a
-    training step (18.5 -> 14.4 ms a step with OpenBLAS held to one thread). The threads split a's rows; a
-    transposed ``a`` (``x.T @ g`` in a backward pass) is copied C-contiguous first: for the MLP's 784x128 @
-    128x256 that took 0.30 ms against 0.44 ms for splitting the shared dimension and adding partial products.
+    training step (18.5 -> 14.4 ms a step with OpenBLAS held to one thread). The threads split the larger of
+    the output's sides (quiet machine, 2 threads: 128x784 @ 784x256 0.24 ms split by columns against 0.29 by
+    rows, 64x800 @ 800x500 0.29 against 0.46, 784x128 @ 128x256 0.21 by rows against 0.25); transposed
+    operands (``x.T @ g`` in a backward pass) go to BLAS as they are, without a copy.
     """
     if not (same_float(a, b) and a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0]) or 0 in a.shape + b.shape:
         return reference.matmul(a, b)
-    if not b.flags.f_contiguous:
-        b = np.ascontiguousarray(b)
-    with numba_threads(a.shape[0] * a.shape[1] * b.shape[1]) as threads, one_thread():
-        out = np.empty((a.shape[0], b.shape[1]), a.dtype)
-        _rows(np.ascontiguousarray(a), b, out, min(threads, a.shape[0]))
-        return out
+    (m, k), n = a.shape, b.shape[1]
+    a, b = (x if x.flags.c_contiguous or x.flags.f_contiguous else np.ascontiguousarray(x) for x in (a, b))
+    c = np.empty((m, n), a.dtype)
+    with numba_threads(m * k * n) as threads, one_thread():
+        _gemm(np.int8(ord("s") if a.dtype == np.float32 else ord("d")), a.ravel(order="K"), not a.flags.c_contiguous,
+              b.ravel(order="K"), not b.flags.c_contiguous, c.reshape(-1), m, n, k, np.array([1, 0], a.dtype),
+              threads, n >= m)
+    return c
