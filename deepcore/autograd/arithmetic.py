@@ -40,7 +40,7 @@ def _pair(a, b):
 class Add(Function):
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
-        return a + b
+        return kernels(a).add(a, b)
 
     def backward(self, g):
         return unbroadcast(g, self.shapes[0]), unbroadcast(g, self.shapes[1])

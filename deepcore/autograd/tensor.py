@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend.device import get_array_module, get_device, to_device
+from ..backend.kernel_table import kernels
 
 
 class Tensor:
@@ -110,7 +111,7 @@ class Tensor:
                     if not needs or pg is None:
                         continue
                     key = id(parent)
-                    grads[key] = pg if key not in grads else grads[key] + pg
+                    grads[key] = pg if key not in grads else kernels(pg).add(grads[key], pg)
             for parent in fn.inputs:  # a leaf's gradient is final once its last user has run
                 key = id(parent)
                 if key in uses:

@@ -217,6 +217,11 @@ def bias_relu_forward(x, bias):
     return xp.maximum(x + bias, 0)
 
 
+def add(a, b):
+    """a + b (broadcasting): gradient sums in backward, the Add layer."""
+    return a + b
+
+
 def add_relu_forward(a, b):
     """max(a + b, 0) for a and b of one shape (a residual block's end)."""
     return get_array_module(a).maximum(a + b, 0)

@@ -366,6 +366,7 @@ def test_bias_relu_and_relu_backward(shape, dtype):
     check("relu_backward", random(2, dtype, *shape), y)
     check("relu_forward", x)
     check("add_relu_forward", x, random(4, dtype, *shape))
+    check("add", x, random(4, dtype, *shape))
     check("bias_relu_backward", random(3, dtype, *shape), y, scale=float(np.prod(shape)))
 
 

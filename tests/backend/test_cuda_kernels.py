@@ -228,6 +228,7 @@ def test_bias_relu_and_relu_backward(cp, caplog, rng, shape):
     y = check_parity(cp, caplog, "bias_relu_forward", normal(rng, *shape), normal(rng, shape[-1]), rtol=0, atol=0)
     check_parity(cp, caplog, "relu_backward", normal(rng, *shape), to_host(y), rtol=0, atol=0)
     check_parity(cp, caplog, "add_relu_forward", normal(rng, *shape), normal(rng, *shape), rtol=0, atol=0)
+    check_parity(cp, caplog, "add", normal(rng, *shape), normal(rng, *shape), rtol=0, atol=0)
 
 
 @gpu
