@@ -81,6 +81,7 @@ def _external_gemm():
 
 
 _xxgemm = _external_gemm()
+_ALPHA_BETA = {np.dtype(t): np.array([1, 0], t) for t in (np.float32, np.float64)}  # read-only, shared by calls
 
 
 @njit(parallel=True, cache=True)
@@ -121,6 +122,6 @@ def matmul(a, b):
     c = np.empty((m, n), a.dtype)
     with numba_threads(m * k * n) as threads, one_thread():
         _gemm(np.int8(ord("s") if a.dtype == np.float32 else ord("d")), a.ravel(order="K"), not a.flags.c_contiguous,
-              b.ravel(order="K"), not b.flags.c_contiguous, c.reshape(-1), m, n, k, np.array([1, 0], a.dtype),
+              b.ravel(order="K"), not b.flags.c_contiguous, c.reshape(-1), m, n, k, _ALPHA_BETA[a.dtype],
               threads, n >= m)
     return c

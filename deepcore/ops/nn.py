@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function
-from ..backend import get_array_module, kernels, random, to_device
+from ..backend import kernels, random, to_device
 from ..backend.device import device_of
 
 
@@ -64,7 +64,6 @@ class Dropout(Function):
         self.rate, self.noise_shape = rate, noise_shape
 
     def forward(self, x):
-        xp = get_array_module(x)
         shape = self.noise_shape or x.shape
         keep = random.generator().random(shape, dtype="float32") >= self.rate
         self.mask = to_device(keep.astype(x.dtype) / (1.0 - self.rate), device_of(x))

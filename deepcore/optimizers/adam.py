@@ -1,8 +1,6 @@
 """The Adam family: Adam (and AMSGrad), AdamW, Adamax, Nadam, with Keras 3's update rules."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..backend import kernels
