@@ -1,5 +1,5 @@
 # `make test` / `make demo` / `make bench` work from a bare checkout: the first
-# run creates .venv and installs deepcore (editable, with the dev and distributed extras); the
+# run creates .venv and installs deepcore (editable, with the dev, distributed and mkl extras); the
 # stamp file makes later runs reinstall only when pyproject.toml changes.
 
 PYTHON3 ?= python3
@@ -15,7 +15,7 @@ $(PYTHON):
 
 # Order-only on $(PYTHON): a venv's interpreter mtime must not trigger a reinstall.
 $(STAMP): pyproject.toml | $(PYTHON)
-	$(PYTHON) -m pip install -e ".[dev,distributed]"
+	$(PYTHON) -m pip install -e ".[dev,distributed,mkl]"
 	touch $@
 
 # pytest exits 5 when it collects no tests; like any non-zero status it fails the target.

@@ -41,7 +41,7 @@ def collect_info() -> dict:
     """Versions, devices and kernel paths of this installation, as a JSON-ready dict."""
     import numba
 
-    from .backend import get_device, gpu_probe, kernel_table
+    from .backend import cpu_blas, get_device, gpu_probe, kernel_table
 
     gpu_ok, gpu_reason = gpu_probe()
     info = {
@@ -49,6 +49,7 @@ def collect_info() -> dict:
         "python": platform.python_version(),
         "numpy": _version("numpy"),
         "numba": _version("numba"),
+        "blas": cpu_blas.BLAS,
         "cupy": _cupy_version(),
         "gpu_usable": gpu_ok,
         "gpu_probe": gpu_reason,

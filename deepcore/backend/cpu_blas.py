@@ -1,13 +1,30 @@
-"""The BLAS that numba's ``np.dot`` calls (SciPy's), held to one thread while our numba threads call it.
+"""Single-threaded GEMM for the numba kernels: each numba thread calls BLAS on its own block of the work.
 
-The convolution kernels split their GEMMs into chunks, one numba thread per
-chunk, each calling single-threaded BLAS: one thread pool for the whole op.
-Handing each GEMM to NumPy's multi-threaded OpenBLAS instead alternates two
-pools, and numba's OpenMP workers spin after every loop on the cores that
-OpenBLAS's workers need: one CIFAR 32->32 conv forward took 0.65 s that way
-against 25-60 ms here (2 cores, 4 MiB im2col chunks). A multi-threaded BLAS
-called from inside the loop would oversubscribe the cores, and OpenBLAS warns
-that it may hang.
+Two BLAS libraries can serve it. At import one of them is bound to the
+symbols ``deepcore_sgemm`` and ``deepcore_dgemm`` (the Fortran ``?gemm``
+ABI, every argument by reference), which the cached kernels call by name:
+
+- Intel MKL's sequential layer, when the ``mkl`` wheel is installed
+  (``pip install deepcore[mkl]``; ``make`` installs it). On this project's
+  2-core Xeon (AVX-512), one thread: 128x784 @ 784x256 0.32 ms against
+  OpenBLAS's 0.49, 784x128 @ 128x256 0.34 against 0.42; the eight GEMMs of
+  an MLP training step (784-256-256-10, batch 128) on 2 threads 0.56-0.64 ms
+  against 0.78-0.87 alone, 1.0 against 1.2 ms inside the step. The
+  convolution workloads run no faster on it (their GEMMs are small), and
+  for outputs narrower than NARROW columns it is slower, so those stay on
+  OpenBLAS (``deepcore_?gemm_narrow``).
+- otherwise SciPy's OpenBLAS (``scipy.linalg.cython_blas``, what numba's
+  ``np.dot`` calls), held to one thread while numba's threads call it.
+
+``DEEPCORE_BLAS=openblas`` picks OpenBLAS even where MKL is installed.
+numba's cache checks only each file's own timestamp: after editing ``gemm``,
+delete the ``*.nbi``/``*.nbc`` caches of the modules that call it.
+
+Why not NumPy's multi-threaded ``@``: it alternates two thread pools, and
+numba's OpenMP workers spin after every loop on the cores that OpenBLAS's
+workers need: one CIFAR 32->32 conv forward took 0.65 s that way against
+25-60 ms here (2 cores, 4 MiB im2col chunks). A multi-threaded BLAS called
+from inside a numba loop would oversubscribe the cores.
 """
 from __future__ import annotations
 
@@ -15,23 +32,75 @@ import contextlib
 import ctypes
 import functools
 import glob
+import importlib.metadata
 import os
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
 
 from . import reference
 from .cpu_support import numba_threads, same_float
 
+MKL_SEQUENTIAL, MKL_LP64 = 1, 0  # MKL_Set_Threading_Layer / MKL_Set_Interface_Layer codes
 
-@functools.lru_cache(maxsize=1)
-def available() -> bool:
-    """Can numba's ``np.dot`` run here? It needs SciPy's BLAS (``scipy.linalg.cython_blas``)."""
+
+def _mkl_gemms():
+    """(version, sgemm address, dgemm address) of the installed MKL wheel's sequential BLAS, or None."""
+    try:
+        distribution = importlib.metadata.distribution("mkl")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    paths = [distribution.locate_file(f) for f in distribution.files or () if f.name.startswith("libmkl_rt.so")]
+    if not paths:
+        return None
+    try:
+        library = ctypes.CDLL(str(paths[0]))
+        # Both return the layer in force: another MKL already loaded in this process may hold a threaded one.
+        if library.MKL_Set_Threading_Layer(MKL_SEQUENTIAL) != MKL_SEQUENTIAL:
+            return None
+        if library.MKL_Set_Interface_Layer(MKL_LP64) != MKL_LP64:
+            return None
+        return (distribution.version, *(ctypes.cast(getattr(library, name), ctypes.c_void_p).value
+                                         for name in ("sgemm_", "dgemm_")))
+    except (OSError, AttributeError):
+        return None
+
+
+def _scipy_gemms():
+    """(sgemm address, dgemm address) of SciPy's BLAS, or None without SciPy."""
     try:
         import scipy.linalg.cython_blas  # noqa: F401
     except ImportError:
-        return False
-    return True
+        return None
+    from numba.extending import get_cython_function_address
+
+    return tuple(get_cython_function_address("scipy.linalg.cython_blas", name) for name in ("sgemm", "dgemm"))
+
+
+def _bind() -> str | None:
+    """Bind deepcore_?gemm to MKL (or SciPy's OpenBLAS without it) and deepcore_?gemm_narrow to SciPy's
+    OpenBLAS; the name of what was bound, or None without SciPy."""
+    import llvmlite.binding
+
+    openblas = _scipy_gemms()
+    if openblas is None:
+        return None
+    mkl = None if os.environ.get("DEEPCORE_BLAS", "").lower() == "openblas" else _mkl_gemms()
+    for suffix, addresses in (("", openblas if mkl is None else mkl[1:]), ("_narrow", openblas)):
+        for symbol, address in zip(("deepcore_sgemm", "deepcore_dgemm"), addresses):
+            llvmlite.binding.add_symbol(symbol + suffix, address)
+    if mkl is None:
+        return "openblas (scipy)"
+    return f"mkl {mkl[0]} (sequential); openblas (scipy) below {NARROW} output columns"
+
+
+NARROW = 16  # outputs with fewer columns run on OpenBLAS even with MKL (see gemm)
+BLAS = _bind()  # what the kernels' GEMMs run on, or None
+
+
+def available() -> bool:
+    """Is a BLAS bound for the numba kernels (MKL, or SciPy's OpenBLAS)?"""
+    return BLAS is not None
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,8 +123,9 @@ def _openblas_threads():
 
 @contextlib.contextmanager
 def one_thread():
-    """SciPy's OpenBLAS runs single-threaded inside this block (restored after)."""
-    threads = _openblas_threads()
+    """SciPy's OpenBLAS runs single-threaded inside this block (restored after); MKL's sequential layer
+    always does."""
+    threads = None if BLAS is None else _openblas_threads()
     if threads is None:
         yield
         return
@@ -68,41 +138,74 @@ def one_thread():
         set_(before)
 
 
+# ------------------------------------------------------------------------------------------ gemm for kernels
+
+_POINTERS = types.void(*[types.voidptr] * 13)
+_sgemm = types.ExternalFunction("deepcore_sgemm", _POINTERS)
+_dgemm = types.ExternalFunction("deepcore_dgemm", _POINTERS)
+_sgemm_narrow = types.ExternalFunction("deepcore_sgemm_narrow", _POINTERS)
+_dgemm_narrow = types.ExternalFunction("deepcore_dgemm_narrow", _POINTERS)
+
+
+@njit(cache=True)
+def _layout(x):
+    """(column-major?, leading dimension) of a 2-D view with a unit stride along one axis."""
+    rows, cols = x.shape
+    s0, s1 = x.strides[0] // x.itemsize, x.strides[1] // x.itemsize
+    if (s1 == 1 or cols == 1) and (rows == 1 or s0 >= cols):
+        return False, max(s0, cols, 1)
+    if (s0 == 1 or rows == 1) and (cols == 1 or s1 >= rows):
+        return True, max(s1, rows, 1)
+    raise ValueError("gemm: an operand has no unit stride")
+
+
+@njit(cache=True)
+def gemm(a, b, c, accumulate):
+    """c = a @ b, or c += a @ b when ``accumulate``, on the calling thread: 2-D float32 or float64 views,
+    a and b row- or column-major (a transposed view ``x.T`` goes to BLAS as it is), c row-major."""
+    a_columns, lda = _layout(a)
+    b_columns, ldb = _layout(b)
+    c_columns, ldc = _layout(c)
+    if c_columns:
+        raise ValueError("gemm: the output must be row-major")
+    # Row-major c = a @ b is column-major c.T = b.T @ a.T: the same memory, the operands swapped.
+    ints = np.empty(6, np.int32)
+    ints[0], ints[1], ints[2] = c.shape[1], c.shape[0], a.shape[1]
+    ints[3], ints[4], ints[5] = ldb, lda, ldc
+    flags = np.empty(2, np.uint8)
+    flags[0] = ord("T") if b_columns else ord("N")
+    flags[1] = ord("T") if a_columns else ord("N")
+    scalars = np.empty(2, c.dtype)
+    scalars[0], scalars[1] = 1, 1 if accumulate else 0
+    args = (flags[0:].ctypes, flags[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes, ints[2:].ctypes,
+            scalars[0:].ctypes, b.ctypes, ints[3:].ctypes, a.ctypes, ints[4:].ctypes, scalars[1:].ctypes,
+            c.ctypes, ints[5:].ctypes)
+    if c.shape[1] < NARROW:  # MKL 1.4-2x slower than OpenBLAS at 6 columns, 0.6-0.9x from 16 to 256
+        if c.itemsize == 8:
+            _dgemm_narrow(*args)
+        else:
+            _sgemm_narrow(*args)
+    elif c.itemsize == 8:
+        _dgemm(*args)
+    else:
+        _sgemm(*args)
+
+
 # ------------------------------------------------------------------------------------------ matmul kernel
 
-def _external_gemm():
-    """numba's own C helper around SciPy's ?gemm (the one ``np.dot`` uses), callable from numba code by name,
-    so the kernels calling it stay cacheable (a ctypes function pointer would not be)."""
-    from numba import types
-
-    return types.ExternalFunction("numba_xxgemm", types.intc(
-        types.char, types.char, types.char, types.intp, types.intp, types.intp, types.voidptr, types.voidptr,
-        types.intp, types.voidptr, types.intp, types.voidptr, types.voidptr, types.intp))
-
-
-_xxgemm = _external_gemm()
-_ALPHA_BETA = {np.dtype(t): np.array([1, 0], t) for t in (np.float32, np.float64)}  # read-only, shared by calls
-
-
 @njit(parallel=True, cache=True)
-def _gemm(kind, a, a_transposed, b, b_transposed, c, m, n, k, scalars, threads, split_n):
-    """c (m x n, row-major) = a @ b, from flat memory: a is m x k row-major, or its transpose (k x m) when
-    ``a_transposed``; the same for b (k x n). In BLAS's column-major terms this is c.T = b.T @ a.T. Thread t
-    computes the t-th block of c's columns (``split_n``) or of its rows; ``scalars`` = (1, 0): alpha, beta."""
-    trans_b, ld_b = (ord("t"), k) if b_transposed else (ord("n"), n)
-    trans_a, ld_a = (ord("t"), m) if a_transposed else (ord("n"), k)
+def _matmul(a, b, c, threads, split_columns):
+    """c = a @ b, thread t computing the t-th block of c's columns (``split_columns``) or of its rows."""
+    m, n = c.shape
     for t in prange(threads):
-        if split_n:
+        if split_columns:
             lo, hi = n * t // threads, n * (t + 1) // threads
             if hi > lo:
-                _xxgemm(kind, trans_b, trans_a, hi - lo, m, k, scalars[0:].ctypes,
-                        b[lo * k if b_transposed else lo:].ctypes, ld_b, a.ctypes, ld_a, scalars[1:].ctypes,
-                        c[lo:].ctypes, n)
+                gemm(a, b[:, lo:hi], c[:, lo:hi], False)
         else:
             lo, hi = m * t // threads, m * (t + 1) // threads
             if hi > lo:
-                _xxgemm(kind, trans_b, trans_a, n, hi - lo, k, scalars[0:].ctypes, b.ctypes, ld_b,
-                        a[lo if a_transposed else lo * k:].ctypes, ld_a, scalars[1:].ctypes, c[lo * n:].ctypes, n)
+                gemm(a[lo:hi], b, c[lo:hi], False)
 
 
 def matmul(a, b):
@@ -111,9 +214,9 @@ def matmul(a, b):
     NumPy's ``@`` would run OpenBLAS's own threads, which then spin for a while and take the cores from
     numba's threads in the next kernel: with them, the MNIST CNN's conv kernels ran 1.3-1.7x slower within a
     training step (18.5 -> 14.4 ms a step with OpenBLAS held to one thread). The threads split the larger of
-    the output's sides (quiet machine, 2 threads: 128x784 @ 784x256 0.24 ms split by columns against 0.29 by
-    rows, 64x800 @ 800x500 0.29 against 0.46, 784x128 @ 128x256 0.21 by rows against 0.25); transposed
-    operands (``x.T @ g`` in a backward pass) go to BLAS as they are, without a copy.
+    the output's sides (quiet machine, 2 threads, OpenBLAS: 128x784 @ 784x256 0.24 ms split by columns
+    against 0.29 by rows, 64x800 @ 800x500 0.29 against 0.46, 784x128 @ 128x256 0.21 by rows against 0.25);
+    transposed operands (``x.T @ g`` in a backward pass) go to BLAS as they are, without a copy.
     """
     if not (same_float(a, b) and a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0]) or 0 in a.shape + b.shape:
         return reference.matmul(a, b)
@@ -121,7 +224,5 @@ def matmul(a, b):
     a, b = (x if x.flags.c_contiguous or x.flags.f_contiguous else np.ascontiguousarray(x) for x in (a, b))
     c = np.empty((m, n), a.dtype)
     with numba_threads(m * k * n) as threads, one_thread():
-        _gemm(np.int8(ord("s") if a.dtype == np.float32 else ord("d")), a.ravel(order="K"), not a.flags.c_contiguous,
-              b.ravel(order="K"), not b.flags.c_contiguous, c.reshape(-1), m, n, k, _ALPHA_BETA[a.dtype],
-              threads, n >= m)
+        _matmul(a, b, c, threads, n >= m)
     return c

@@ -4,7 +4,7 @@ Same signatures and results as ``reference.conv2d_*``. A "line" is one
 ``(image, output row)``; each image's lines are cut into chunks whose im2col
 fits in a core's cache, and each numba thread takes every T-th chunk: it
 writes the chunk's columns into its own scratch buffer and multiplies them
-right away with single-threaded BLAS (``np.dot`` in numba, see ``cpu_blas``).
+right away with single-threaded BLAS (``cpu_blas.gemm``).
 
 - forward: one GEMM per tap row i, ``y += cols_i @ w[i]``, where cols_i
   holds the kw*C inputs of tap row i for each output pixel. With stride 1
@@ -43,9 +43,9 @@ right away with single-threaded BLAS (``np.dot`` in numba, see ``cpu_blas``).
 Chunks of ~256 pixels run fastest for the NHWC im2col (measured single-
 threaded, 16->16: 7.1 ms vs 8.0 at 128 and 7.3 at 512), 512 for the planar
 one (LeNet conv1: 1.26 ms vs 1.35 at 256). The scratch buffers are kept per
-Python thread and reused across calls; they are never returned. Without
-SciPy (numba's BLAS) these kernels are left out of the table and the
-reference runs.
+Python thread and reused across calls; they are never returned. Without a
+BLAS (``cpu_blas.available()``) these kernels are left out of the table and
+the reference runs.
 """
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import cpu_blas, cpu_winograd, reference
+from .cpu_blas import gemm
 from .cpu_support import numba_threads, same_float, scratch
 
 CHUNK_ROWS = 256  # output pixels per GEMM (see the module docstring)
@@ -150,30 +151,23 @@ def _chunk_tap_rows(x, channels, buffer, n, line0, count, i, kh, kw, sh, sw, top
 
 
 @njit(parallel=True, cache=True)
-def _conv_forward(x, channels, w3, y2, buffers, products, lines_per_chunk, kh, kw, sh, sw, top, left, dh, dw,
+def _conv_forward(x, channels, w3, y2, buffers, lines_per_chunk, kh, kw, sh, sw, top, left, dh, dw,
                   out_h, out_w):
     """y2 (N*out_h*out_w, out) = sum over tap rows i of cols_i @ w3[i], per chunk of lines of one image,
     thread t taking chunks t, t + T, ..."""
     blocks = (out_h + lines_per_chunk - 1) // lines_per_chunk
     chunks = x.shape[0] * blocks
     threads = buffers.shape[0]
-    outs = w3.shape[2]
     for t in prange(threads):
         for chunk in range(t, chunks, threads):
             n, line0 = chunk // blocks, (chunk % blocks) * lines_per_chunk
             count = min(lines_per_chunk, out_h - line0)
-            m = count * out_w
             first = (n * out_h + line0) * out_w
-            y_chunk = y2[first:first + m]
-            product = products[t, :m * outs].reshape(m, outs)
+            y_chunk = y2[first:first + count * out_w]
             for i in range(kh):
                 cols = _chunk_tap_rows(x, channels, buffers[t], n, line0, count, i, kh, kw, sh, sw, top, left,
                                        dh, dw, out_h, out_w)
-                np.dot(cols, w3[i], y_chunk if i == 0 else product)
-                if i > 0:
-                    y_flat, product_flat = y_chunk.reshape(-1), product.reshape(-1)
-                    for q in range(m * outs):
-                        y_flat[q] += product_flat[q]
+                gemm(cols, w3[i], y_chunk, i > 0)
 
 
 @njit(parallel=True, cache=True)
@@ -184,7 +178,6 @@ def _conv_filter_grad(x, channels, gy2, partial, buffers, lines_per_chunk, kh, k
     chunks = x.shape[0] * blocks
     threads = buffers.shape[0]
     for t in prange(threads):
-        product = np.empty_like(partial[t, 0])
         partial[t] = 0
         for chunk in range(t, chunks, threads):
             n, line0 = chunk // blocks, (chunk % blocks) * lines_per_chunk
@@ -193,8 +186,7 @@ def _conv_filter_grad(x, channels, gy2, partial, buffers, lines_per_chunk, kh, k
             for i in range(kh):
                 cols = _chunk_tap_rows(x, channels, buffers[t], n, line0, count, i, kh, kw, sh, sw, top, left,
                                        dh, dw, out_h, out_w)
-                np.dot(cols.T, gy2[first:first + count * out_w], product)
-                partial[t, i] += product
+                gemm(cols.T, gy2[first:first + count * out_w], partial[t, i], True)
 
 
 @njit(parallel=True, cache=True)
@@ -210,7 +202,7 @@ def _conv_data_grad(gy2, w2t, gx, channels, buffers, images_per_chunk, kh, kw, s
             n0 = chunk * images_per_chunk
             count = min(images_per_chunk, images - n0)
             cols = buffers[t][:count * per_image]
-            np.dot(gy2[n0 * per_image:(n0 + count) * per_image], w2t, cols)
+            gemm(gy2[n0 * per_image:(n0 + count) * per_image], w2t, cols, False)
             for m in range(count):
                 for ih in range(h):
                     _col2im_line(cols[m * per_image:(m + 1) * per_image], gx, channels, n0 + m, ih,
@@ -264,7 +256,7 @@ def _planar_forward(x, channels, w2, y2, slabs, buffers, rows_per_chunk, kh, kw,
             cols = buffers[t, :k * rows * out_w].reshape(k, rows * out_w)
             _planar_cols(x, channels, slabs[t], cols, n, r0, rows, kh, kw, sh, sw, top, left, dh, dw, out_w)
             first = (n * out_h + r0) * out_w
-            np.dot(cols.T, w2, y2[first:first + rows * out_w])
+            gemm(cols.T, w2, y2[first:first + rows * out_w], False)
 
 
 @njit(parallel=True, cache=True)
@@ -276,7 +268,6 @@ def _planar_filter_grad(x, channels, gy2, partial, slabs, buffers, rows_per_chun
     threads = buffers.shape[0]
     k = partial.shape[1]
     for t in prange(threads):
-        product = np.empty_like(partial[t])
         partial[t] = 0
         for chunk in range(t, chunks, threads):
             n, r0 = chunk // blocks, (chunk % blocks) * rows_per_chunk
@@ -284,8 +275,7 @@ def _planar_filter_grad(x, channels, gy2, partial, slabs, buffers, rows_per_chun
             cols = buffers[t, :k * rows * out_w].reshape(k, rows * out_w)
             _planar_cols(x, channels, slabs[t], cols, n, r0, rows, kh, kw, sh, sw, top, left, dh, dw, out_w)
             first = (n * out_h + r0) * out_w
-            np.dot(cols, gy2[first:first + rows * out_w], product)
-            partial[t] += product
+            gemm(cols, gy2[first:first + rows * out_w], partial[t], True)
 
 
 def _chunking(threads, units, unit_rows):
@@ -352,8 +342,7 @@ def _conv(x, w, stride, top_left, dilation, out_hw):
             return y
         lines, cols = _line_chunking(threads, w.shape, stride, dilation, out_hw, x.dtype)
         _conv_forward(x.reshape(n, h, width * c), c, w.reshape(kh, kw * c, c_out), y.reshape(-1, c_out), cols,
-                      scratch("products", (threads, lines * out_w * c_out), x.dtype), lines, kh, kw, *stride,
-                      *top_left, *dilation, out_h, out_w)
+                      lines, kh, kw, *stride, *top_left, *dilation, out_h, out_w)
     return y
 
 

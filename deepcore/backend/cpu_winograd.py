@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .cpu_blas import gemm
 from .cpu_support import scratch
 
 MIN_CHANNELS = 16
@@ -230,8 +231,8 @@ def _forward(x, channels, u, y, v, m, slabs, q, out, rows_per_chunk, top, left, 
             count = rows * tiles_w
             _input_tiles(x, channels, vt, slabs[thread], row0, rows, top, left, tiles_h, tiles_w)
             for xi in range(16):
-                np.dot(vt[xi, :count * channels].reshape(count, channels), u[xi],
-                       mt[xi, :count * outs].reshape(count, outs))
+                gemm(vt[xi, :count * channels].reshape(count, channels), u[xi],
+                     mt[xi, :count * outs].reshape(count, outs), False)
             _write_tiles(mt, y, outs, q[thread], out[thread], row0, rows, tiles_h, tiles_w)
 
 
@@ -243,7 +244,6 @@ def _filter_grad(x, channels, gy, outs, partial, v, m, slabs, g, p, rows_per_chu
     threads = v.shape[0]
     for thread in prange(threads):
         vt, mt = v[thread], m[thread]
-        product = np.empty_like(partial[thread, 0])
         partial[thread] = 0
         for chunk in range(thread, chunks, threads):
             row0 = chunk * rows_per_chunk
@@ -253,8 +253,7 @@ def _filter_grad(x, channels, gy, outs, partial, v, m, slabs, g, p, rows_per_chu
             _gradient_tiles(gy, outs, mt, g[thread], p[thread], row0, rows, tiles_h, tiles_w)
             for xi in range(16):
                 vx = vt[xi, :count * channels].reshape(count, channels)
-                np.dot(vx.T, mt[xi, :count * outs].reshape(count, outs), product)
-                partial[thread, xi] += product
+                gemm(vx.T, mt[xi, :count * outs].reshape(count, outs), partial[thread, xi], True)
 
 
 def applies(w_shape, stride, dilation):

@@ -127,6 +127,9 @@ def versions() -> dict:
     found = {"python": platform.python_version()}
     for name in ("deepcore", "numpy", "numba", "cupy", "torch"):
         found[name] = _version_of(name)
+    from ..backend import cpu_blas
+
+    found["blas"] = cpu_blas.BLAS  # what the CPU kernels' GEMMs call
     return found
 
 

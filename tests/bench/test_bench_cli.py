@@ -9,7 +9,7 @@ from deepcore.bench import cli
 
 HEADER_FIELDS = {"schema", "kind", "command", "argv", "timestamp", "git_commit", "git_uncommitted", "versions",
                  "machine", "threads", "settings", "skipped_devices", "results"}
-VERSION_FIELDS = {"python", "deepcore", "numpy", "numba", "cupy", "torch"}
+VERSION_FIELDS = {"python", "deepcore", "numpy", "numba", "cupy", "torch", "blas"}
 TINY = ["--steps", "1", "--repeats", "1", "--warmup", "0", "--threads", "1"]
 
 
