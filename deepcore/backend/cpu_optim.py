@@ -10,6 +10,8 @@ reference.
 """
 from __future__ import annotations
 
+import types
+
 import numpy as np
 from numba import njit, prange
 
@@ -34,10 +36,19 @@ def _adam(w, g, m, v, step_size, beta_1, beta_2, epsilon):
         w[i] -= step_size * m[i] / (np.sqrt(v[i]) + epsilon)
 
 
+def _renamed(rule):
+    """``rule`` under another name. numba's cache keys a function by its name and argument types, not by its
+    flags: the threaded and the serial build of one function shared an entry, and each process ran whichever
+    had been compiled first (the "threaded" SGD update ran serially)."""
+    copy = types.FunctionType(rule.__code__, rule.__globals__, rule.__name__ + "_serial")
+    copy.__qualname__ = rule.__qualname__ + "_serial"
+    return copy
+
+
 # Each rule compiled twice: threaded, and serial (prange runs as range) for tensors too small to share
 # (biases, BatchNorm's gamma and beta), which then skip setting numba's thread count around the call.
-_SGD = njit(parallel=True, cache=True)(_sgd), njit(cache=True)(_sgd)
-_ADAM = njit(parallel=True, cache=True)(_adam), njit(cache=True)(_adam)
+_SGD = njit(parallel=True, cache=True)(_sgd), njit(cache=True)(_renamed(_sgd))
+_ADAM = njit(parallel=True, cache=True)(_adam), njit(cache=True)(_renamed(_adam))
 
 
 def _run(rules, *args):

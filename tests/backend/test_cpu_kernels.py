@@ -49,6 +49,28 @@ def test_every_kernel_has_a_fast_cpu_version():
     assert all(path == "numba" for path in kernel_table.__wrapped__("cpu").paths.values())
 
 
+def test_no_two_cached_numba_builds_share_a_cache_entry():
+    """numba's disk cache keys a function by module, name and argument types, not by its flags: two builds
+    of one function (threaded and serial) under one name would load each other's code."""
+    import importlib
+    import pkgutil
+
+    import deepcore.backend
+    from numba.core.registry import CPUDispatcher
+
+    seen = {}
+    for info in pkgutil.iter_modules(deepcore.backend.__path__):
+        if not info.name.startswith("cpu_"):
+            continue
+        module = importlib.import_module(f"deepcore.backend.{info.name}")
+        for value in vars(module).values():
+            for dispatcher in value if isinstance(value, tuple) else (value,):
+                if isinstance(dispatcher, CPUDispatcher):
+                    key = (dispatcher.py_func.__module__, dispatcher.py_func.__qualname__)
+                    assert seen.setdefault(key, dispatcher) is dispatcher, f"two cached builds of {key}"
+    assert len(seen) > 20
+
+
 # ------------------------------------------------------------------------------------------------- convolution
 
 @st.composite
