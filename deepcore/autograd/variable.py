@@ -10,12 +10,24 @@ from .tensor import Tensor, unwrap
 class Variable(Tensor):
     """A named leaf Tensor that layers own; ``assign`` replaces its value in place."""
 
+    regularized = 0  # Variables ever given a regularizer: while 0, Layer.losses skips looking for penalties
+
     def __init__(self, value, name: str = "variable", trainable: bool = True):
         super().__init__(value)
         self.name = name
         self.trainable = trainable
         self.requires_grad = trainable
-        self.regularizer = None
+        self._regularizer = None
+
+    @property
+    def regularizer(self):
+        return self._regularizer
+
+    @regularizer.setter
+    def regularizer(self, regularizer):
+        if regularizer is not None:
+            Variable.regularized += 1
+        self._regularizer = regularizer
 
     @property
     def value(self):

@@ -36,10 +36,9 @@ _context = threading.local()  # .entry: the outermost layer being called; .train
 # __dict__: ~0.35 ms per walk for ResNet-20 on 2 cores, three of them per step before):
 # - the layers whose ``_losses`` is not empty (``add_loss`` puts a layer here, ``_clear_losses`` takes it out),
 #   so that when none is, ``_clear_losses`` and the add_loss part of ``losses`` do nothing;
-# - how many weights were made with a regularizer (never decreases), so that ``losses`` walks the
-#   trainable weights for penalties only once some layer has one.
+# - ``Variable.regularized``, how many Variables were ever given a regularizer, so that ``losses`` walks the
+#   trainable weights for penalties only once some Variable has one.
 _loss_holders: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id(layer) -> layer
-_regularized_weights = 0
 _PLAIN = frozenset({str, int, float, bool, type(None)})  # attribute types that never hold a layer
 
 
@@ -137,9 +136,6 @@ class Layer:
             variable.data = variable.data.astype(dtype)
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)
-        if variable.regularizer is not None:
-            global _regularized_weights
-            _regularized_weights += 1
         self._weights.append(variable)
         return variable
 
@@ -237,7 +233,7 @@ class Layer:
         """add_loss values of the latest call (this layer's, then its sublayers'), then the penalties of
         the trainable weights' regularizers (recomputed each time, as Keras)."""
         found = [value for layer in self._walk() for value in layer._losses] if _loss_holders else []
-        if _regularized_weights:
+        if Variable.regularized:
             found += [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
         return found
 

@@ -1,6 +1,6 @@
 """The walks Layer skips or shares (layers/base.py): add_loss values still cleared by the next outermost call of
 their own model only, conditional add_loss terms gone when the next call adds none, regularizer penalties
-present once any weight has one, and weights in the order of the recursive (Keras) definition."""
+present once any weight has one (also one set by hand on a Variable), and weights in the order of the recursive (Keras) definition."""
 import numpy as np
 
 import deepcore as dc
@@ -51,6 +51,16 @@ def test_penalty_and_add_loss_order_and_a_model_without_either():
     assert len(values) == 2  # the add_loss term first, then the L2 penalty
     np.testing.assert_allclose(values[1], 0.01 * (kernel ** 2).sum(), rtol=1e-6)
     assert plain.losses == []
+
+
+def test_a_regularizer_set_by_hand_on_a_variable_counts_before_any_add_weight_regularizer(monkeypatch):
+    monkeypatch.setattr(dc.Variable, "regularized", 0)  # as in a fresh process
+    layer = layers.Dense(2)
+    layer.build((None, 3))
+    assert layer.losses == []
+    layer.kernel.regularizer = dc.regularizers.L2(0.5)
+    (penalty,) = layer.losses
+    np.testing.assert_allclose(float(penalty.numpy()), 0.5 * (layer.kernel.numpy() ** 2).sum(), rtol=1e-6)
 
 
 def test_weights_follow_the_recursive_definition_with_shared_and_frozen_sublayers():
