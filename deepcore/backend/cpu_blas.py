@@ -28,18 +28,18 @@ from inside a numba loop would oversubscribe the cores.
 """
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import glob
 import importlib.metadata
 import os
 
+import numba
 import numpy as np
 from numba import njit, prange, types
 
 from . import reference
-from .cpu_support import numba_threads, same_float
+from .cpu_support import same_float
 
 MKL_SEQUENTIAL, MKL_LP64 = 1, 0  # MKL_Set_Threading_Layer / MKL_Set_Interface_Layer codes
 
@@ -121,21 +121,23 @@ def _openblas_threads():
     return None
 
 
-@contextlib.contextmanager
-def one_thread():
-    """SciPy's OpenBLAS runs single-threaded inside this block (restored after); MKL's sequential layer
-    always does."""
-    threads = None if BLAS is None else _openblas_threads()
-    if threads is None:
-        yield
-        return
-    get, set_ = threads
-    before = get()
-    set_(1)
-    try:
-        yield
-    finally:
-        set_(before)
+class one_thread:
+    """SciPy's OpenBLAS runs single-threaded inside this block (restored after); MKL's sequential layer always
+    does. A class, not a generator: every GEMM kernel enters one."""
+
+    __slots__ = ("before",)
+
+    def __enter__(self):
+        threads = None if BLAS is None else _openblas_threads()
+        self.before = None if threads is None else threads[0]()
+        if self.before not in (None, 1):
+            threads[1](1)
+        return self
+
+    def __exit__(self, *exc):
+        if self.before not in (None, 1):
+            _openblas_threads()[1](self.before)
+        return False
 
 
 # ------------------------------------------------------------------------------------------ gemm for kernels
@@ -220,9 +222,10 @@ def matmul(a, b):
     """
     if not (same_float(a, b) and a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0]) or 0 in a.shape + b.shape:
         return reference.matmul(a, b)
-    (m, k), n = a.shape, b.shape[1]
+    m, n = a.shape[0], b.shape[1]
     a, b = (x if x.flags.c_contiguous or x.flags.f_contiguous else np.ascontiguousarray(x) for x in (a, b))
     c = np.empty((m, n), a.dtype)
-    with numba_threads(m * k * n) as threads, one_thread():
+    threads = numba.get_num_threads()
+    with one_thread():
         _matmul(a, b, c, threads, n >= m)
     return c

@@ -49,14 +49,13 @@ the reference runs.
 """
 from __future__ import annotations
 
-import contextlib
-
+import numba
 import numpy as np
 from numba import njit, prange
 
 from . import cpu_blas, cpu_winograd, reference
 from .cpu_blas import gemm
-from .cpu_support import numba_threads, same_float, scratch
+from .cpu_support import same_float, scratch
 
 CHUNK_ROWS = 256  # output pixels per GEMM (see the module docstring)
 PLANAR_MAX_CHANNELS = 4  # input channels up to which the transposed im2col runs
@@ -312,13 +311,6 @@ def _line_chunking(threads, w_shape, stride, dilation, out_hw, dtype):
     return lines, scratch("cols", (threads, rows * out_w, kw * c), dtype)
 
 
-@contextlib.contextmanager
-def _threads(work):
-    """Numba threads for ``work`` (see ``numba_threads``), each calling single-threaded BLAS."""
-    with numba_threads(work) as threads, cpu_blas.one_thread():
-        yield threads
-
-
 def _output_hw(x_shape, w_shape, stride, padding, dilation):
     return tuple(reference.conv_output_size(x_shape[1 + a], w_shape[a], stride[a], *padding[a], dilation[a])
                  for a in range(2))
@@ -331,7 +323,8 @@ def _conv(x, w, stride, top_left, dilation, out_hw):
     out_h, out_w = out_hw
     k = kh * kw * c
     y = np.empty((n, out_h, out_w, c_out), x.dtype)
-    with _threads(y.size * k) as threads:
+    threads = numba.get_num_threads()
+    with cpu_blas.one_thread():
         if _planar_applies(w.shape):
             rows, slabs, cols = _planar_chunking(threads, w.shape, stride, dilation, out_hw, x.dtype)
             _planar_forward(x.reshape(n, h, width * c), c, w.reshape(k, c_out), y.reshape(-1, c_out), slabs, cols,
@@ -367,7 +360,8 @@ def conv2d_backward_data(gy, w, x_shape, stride, padding, dilation):
         return _conv(gy, flipped, (1, 1), top_left, tuple(dilation), (h, width))
     k = kh * kw * c
     gx = np.empty((n, h, width * c), gy.dtype)
-    with _threads(gy.size * k) as threads:
+    threads = numba.get_num_threads()
+    with cpu_blas.one_thread():
         images = _chunking(threads, n, out_h * out_w)
         _conv_data_grad(gy.reshape(-1, c_out), np.ascontiguousarray(w.reshape(k, c_out).T), gx, c,
                         scratch("cols", (threads, images * out_h * out_w, k), gy.dtype), images, kh, kw, *stride,
@@ -383,7 +377,8 @@ def conv2d_backward_filter(x, gy, w_shape, stride, padding, dilation):
     n, h, width, _ = x.shape
     out_h, out_w = gy.shape[1:3]
     k = kh * kw * c
-    with _threads(gy.size * k) as threads:
+    threads = numba.get_num_threads()
+    with cpu_blas.one_thread():
         partial = np.empty((threads, k, c_out), x.dtype)
         if _planar_applies(w_shape):
             rows, slabs, cols = _planar_chunking(threads, w_shape, stride, dilation, (out_h, out_w), x.dtype)

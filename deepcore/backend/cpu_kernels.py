@@ -11,11 +11,12 @@ Per-channel statistics are accumulated in float64.
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from . import cpu_batchnorm, cpu_blas, cpu_conv, cpu_optim, cpu_pool, reference
-from .cpu_support import numba_threads, same_float
+from .cpu_support import same_float
 
 LANES = 256  # values per block of the per-channel sums (whole rows), as cpu_batchnorm
 
@@ -85,8 +86,7 @@ def _add_relu(a, b, y):
 def _elementwise(kernel, *arrays):
     """A new array from ``kernel(*flat inputs, flat output)`` over inputs of one shape and dtype."""
     out = np.empty(arrays[0].shape, arrays[0].dtype)
-    with numba_threads(out.size):
-        kernel(*(np.ascontiguousarray(a).reshape(-1) for a in arrays), out.reshape(-1))
+    kernel(*(np.ascontiguousarray(a).reshape(-1) for a in arrays), out.reshape(-1))
     return out
 
 
@@ -118,10 +118,10 @@ def bias_relu_backward(gy, y):
     channels = gy.shape[-1]
     lanes = channels * max(1, LANES // channels)
     gx = np.empty(gy.shape, gy.dtype)
-    with numba_threads(gy.size) as threads:
-        partial = np.empty((threads, lanes), np.float64)
-        _bias_relu_backward(np.ascontiguousarray(gy).reshape(-1), np.ascontiguousarray(y).reshape(-1),
-                            gx.reshape(-1), partial)
+    threads = numba.get_num_threads()
+    partial = np.empty((threads, lanes), np.float64)
+    _bias_relu_backward(np.ascontiguousarray(gy).reshape(-1), np.ascontiguousarray(y).reshape(-1),
+                        gx.reshape(-1), partial)
     return gx, partial.sum(axis=0).reshape(-1, channels).sum(axis=0).astype(gy.dtype)
 
 
@@ -130,8 +130,7 @@ def bias_relu_forward(x, bias):
         return reference.bias_relu_forward(x, bias)
     (x2,) = _channels(x)
     y = np.empty_like(x2)
-    with numba_threads(x2.size):
-        _bias_relu(x2, np.ascontiguousarray(bias), y)
+    _bias_relu(x2, np.ascontiguousarray(bias), y)
     return y.reshape(x.shape)
 
 
@@ -178,8 +177,7 @@ def softmax_cross_entropy_forward(logits, labels):
         return reference.softmax_cross_entropy_forward(logits, labels)
     logits = np.ascontiguousarray(logits)
     loss, probabilities = np.empty(logits.shape[0], logits.dtype), np.empty_like(logits)
-    with numba_threads(logits.size):
-        _softmax_cross_entropy(logits, _label_indices(labels, logits.shape[1]), loss, probabilities)
+    _softmax_cross_entropy(logits, _label_indices(labels, logits.shape[1]), loss, probabilities)
     return loss, probabilities
 
 
@@ -187,9 +185,8 @@ def softmax_cross_entropy_backward(probabilities, labels, g_loss):
     if not same_float(probabilities, g_loss) or probabilities.ndim != 2:
         return reference.softmax_cross_entropy_backward(probabilities, labels, g_loss)
     grad = np.empty(probabilities.shape, probabilities.dtype)
-    with numba_threads(grad.size):
-        _softmax_cross_entropy_grad(np.ascontiguousarray(probabilities),
-                                    _label_indices(labels, probabilities.shape[1]), np.ascontiguousarray(g_loss), grad)
+    _softmax_cross_entropy_grad(np.ascontiguousarray(probabilities),
+                                _label_indices(labels, probabilities.shape[1]), np.ascontiguousarray(g_loss), grad)
     return grad
 
 

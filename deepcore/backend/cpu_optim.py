@@ -16,7 +16,9 @@ import numpy as np
 from numba import njit, prange
 
 from . import reference
-from .cpu_support import SERIAL_WORK, numba_threads, same_float
+from .cpu_support import same_float
+
+SERIAL_SIZE = 1 << 15  # tensors smaller than this run the serial build
 
 
 def _sgd(w, g, velocity, learning_rate, momentum, nesterov):
@@ -46,18 +48,17 @@ def _renamed(rule):
 
 
 # Each rule compiled twice: threaded, and serial (prange runs as range) for tensors too small to share
-# (biases, BatchNorm's gamma and beta), which then skip setting numba's thread count around the call.
+# (biases, BatchNorm's gamma and beta): below SERIAL_SIZE elements a parallel launch costs more than the loop.
 _SGD = njit(parallel=True, cache=True)(_sgd), njit(cache=True)(_renamed(_sgd))
 _ADAM = njit(parallel=True, cache=True)(_adam), njit(cache=True)(_renamed(_adam))
 
 
 def _run(rules, *args):
     threaded, serial = rules
-    if args[0].size < SERIAL_WORK:
+    if args[0].size < SERIAL_SIZE:
         serial(*args)
         return
-    with numba_threads(args[0].size):
-        threaded(*args)
+    threaded(*args)
 
 
 def _flat(groups):

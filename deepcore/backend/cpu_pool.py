@@ -35,11 +35,12 @@ cover it, so no two threads write the same pixel even when windows overlap.
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange, uint64
 
 from . import reference
-from .cpu_support import numba_threads, same_float
+from .cpu_support import same_float
 
 DENSE_BELOW = 32  # channels; below, a slot per input column (module docstring)
 
@@ -231,9 +232,9 @@ def maxpool2d_forward(x, pool, stride, padding):
         return reference.maxpool2d_forward(x, pool, stride, padding)
     shape = _output_shape(x.shape, pool, stride, padding)
     y, argmax = np.empty(shape, x.dtype), np.empty(shape, np.int32)
-    with numba_threads(x.size) as threads:
-        _maxpool_forward(_lines(x), _lines(y), _lines(argmax), threads,
-                         *_window_args(x.shape, y.shape, pool, stride, padding))
+    threads = numba.get_num_threads()
+    _maxpool_forward(_lines(x), _lines(y), _lines(argmax), threads,
+                     *_window_args(x.shape, y.shape, pool, stride, padding))
     return y, argmax
 
 
@@ -241,9 +242,9 @@ def maxpool2d_backward(gy, argmax, x_shape, pool, stride, padding):
     if not same_float(gy):
         return reference.maxpool2d_backward(gy, argmax, x_shape, pool, stride, padding)
     gx = np.empty(x_shape, gy.dtype)
-    with numba_threads(gx.size) as threads:
-        _maxpool_backward(_lines(gy), _lines(argmax.astype(np.int32, copy=False)), _lines(gx), threads,
-                          *_window_args(x_shape, gy.shape, pool, stride, padding))
+    threads = numba.get_num_threads()
+    _maxpool_backward(_lines(gy), _lines(argmax.astype(np.int32, copy=False)), _lines(gx), threads,
+                      *_window_args(x_shape, gy.shape, pool, stride, padding))
     return gx
 
 
@@ -251,8 +252,8 @@ def avgpool2d_forward(x, pool, stride, padding):
     if not same_float(x):
         return reference.avgpool2d_forward(x, pool, stride, padding)
     y = np.empty(_output_shape(x.shape, pool, stride, padding), x.dtype)
-    with numba_threads(x.size) as threads:
-        _avgpool_forward(_lines(x), _lines(y), threads, *_window_args(x.shape, y.shape, pool, stride, padding))
+    threads = numba.get_num_threads()
+    _avgpool_forward(_lines(x), _lines(y), threads, *_window_args(x.shape, y.shape, pool, stride, padding))
     return y
 
 
@@ -260,8 +261,8 @@ def avgpool2d_backward(gy, x_shape, pool, stride, padding):
     if not same_float(gy):
         return reference.avgpool2d_backward(gy, x_shape, pool, stride, padding)
     gx = np.empty(x_shape, gy.dtype)
-    with numba_threads(gx.size) as threads:
-        _avgpool_backward(_lines(gy), _lines(gx), threads, *_window_args(x_shape, gy.shape, pool, stride, padding))
+    threads = numba.get_num_threads()
+    _avgpool_backward(_lines(gy), _lines(gx), threads, *_window_args(x_shape, gy.shape, pool, stride, padding))
     return gx
 
 

@@ -1,4 +1,4 @@
-"""What the numba CPU kernels share: their dtypes, per-thread scratch buffers, and how many threads a call uses.
+"""What the numba CPU kernels share: their dtypes, per-thread scratch buffers, and numba's thread pool.
 
 Importing this starts numba's thread pool with a short OpenMP spin
 (``GOMP_SPINCOUNT``, for that one library load, unless the environment sets
@@ -11,6 +11,15 @@ other pool competes, and sleeping costs a wake-up per kernel: with 20k spins
 instead of none, MLP step 4.7 -> 3.4 ms, LeNet-5 11.6 -> 9.7-10.9 ms, MNIST
 CNN 14.8 -> 12.9-13.9 ms on 2 cores (200k spins: one run in two 10x slower).
 
+Every kernel runs on all of numba's threads, however small its work. Small
+kernels used to run on one thread (``numba.set_num_threads(1)`` around the
+call, below 32k elements), which let the idle worker go to sleep, and the
+next threaded kernel paid for waking it: ~50 us on this project's 2-core
+VM, as much as a 128x256 @ 256x256 GEMM. Without that path (and its
+context managers), training steps on 2 cores, four runs each way: MLP
+1.7-1.8 -> 1.6-1.7 ms, LeNet-5 6.6-7.1 -> 6.3-6.6 ms, MNIST CNN 8.0-9.0 ->
+7.4-8.1 ms; CIFAR CNN and ResNet-20 unchanged.
+
 It also asks glibc to keep freed memory (``_keep_freed_memory``): a training
 step allocates and frees the same few-megabyte activations every time, and
 glibc's defaults hand them back to the kernel and take them again, zeroed
@@ -19,7 +28,6 @@ MNIST CNN 24 -> 20 ms, ResNet-20 444 -> 333 ms.
 """
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import sys
@@ -30,7 +38,6 @@ import numpy as np
 
 FLOAT_TYPES = (np.float32, np.float64)
 SPIN_COUNT = 20_000  # libgomp spins of an idle numba worker before it sleeps (see the module docstring)
-SERIAL_WORK = 1 << 15  # below this many elements one thread wins: waking the others costs more than they save
 _local = threading.local()
 
 
@@ -48,20 +55,6 @@ def scratch(name, shape, dtype):
     if buffer is None or buffer.size < size:
         buffer = buffers[name, np.dtype(dtype)] = np.empty(size, dtype)
     return buffer[:size].reshape(shape)
-
-
-@contextlib.contextmanager
-def numba_threads(work):
-    """Run the numba loops inside on one thread when ``work`` (elements) is small; yields the thread count."""
-    if work >= SERIAL_WORK:
-        yield numba.get_num_threads()
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield 1
-    finally:
-        numba.set_num_threads(before)
 
 
 def _openmp_already_loaded() -> bool:
