@@ -70,6 +70,17 @@ def _bias_relu_backward(gy, y, gx, partial):
                 total[j] += g
 
 
+@njit(cache=True)
+def _lane_sums(partial, out):
+    """out[c] = the sum of partial[:, j] over the lanes j of channel c (j % C == c), rounded once."""
+    sums = np.zeros(out.size)
+    for t in range(partial.shape[0]):
+        for j in range(partial.shape[1]):
+            sums[j % out.size] += partial[t, j]
+    for c in range(out.size):
+        out[c] = sums[c]
+
+
 @njit(parallel=True, cache=True)
 def _add(a, b, y):
     for i in prange(a.size):
@@ -117,12 +128,12 @@ def bias_relu_backward(gy, y):
         return reference.bias_relu_backward(gy, y)
     channels = gy.shape[-1]
     lanes = channels * max(1, LANES // channels)
-    gx = np.empty(gy.shape, gy.dtype)
-    threads = numba.get_num_threads()
-    partial = np.empty((threads, lanes), np.float64)
-    _bias_relu_backward(np.ascontiguousarray(gy).reshape(-1), np.ascontiguousarray(y).reshape(-1),
-                        gx.reshape(-1), partial)
-    return gx, partial.sum(axis=0).reshape(-1, channels).sum(axis=0).astype(gy.dtype)
+    gx, gb = np.empty(gy.shape, gy.dtype), np.empty(channels, gy.dtype)
+    partial = np.empty((numba.get_num_threads(), lanes), np.float64)
+    _bias_relu_backward(np.ascontiguousarray(gy).reshape(-1), np.ascontiguousarray(y).reshape(-1), gx.reshape(-1),
+                        partial)
+    _lane_sums(partial, gb)
+    return gx, gb
 
 
 def bias_relu_forward(x, bias):

@@ -108,6 +108,8 @@ class Mean(Metric):
         self.total, self.count = self.total + total, self.count + count
 
     def result(self):
+        if type(self.total) in _SCALARS:  # host totals: plain division (divide_no_nan is ~5 array ops)
+            return float(self.total / self.count) if self.count else 0.0
         return to_host(divide_no_nan(self.total, self.count))
 
 
