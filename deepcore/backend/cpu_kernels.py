@@ -151,18 +151,30 @@ def relu_backward(gy, y):
     return _elementwise(_relu_backward, gy, y)
 
 
+@njit(cache=True)
+def _softmax_row(z, p):
+    """p = softmax(z) for one row; returns (sum of exp(z - max z), max z), the sum in float64."""
+    top = z.max()
+    total = 0.0
+    for j in range(z.size):
+        p[j] = np.exp(z[j] - top)
+        total += p[j]
+    for j in range(z.size):
+        p[j] /= total
+    return total, top
+
+
+@njit(parallel=True, cache=True)
+def _softmax(x, y):
+    for r in prange(x.shape[0]):
+        _softmax_row(x[r], y[r])
+
+
 @njit(parallel=True, cache=True)
 def _softmax_cross_entropy(logits, labels, loss, probabilities):
     for r in prange(logits.shape[0]):
-        row, p = logits[r], probabilities[r]
-        top = row.max()
-        total = 0.0
-        for j in range(row.size):
-            p[j] = np.exp(row[j] - top)
-            total += p[j]
-        for j in range(row.size):
-            p[j] /= total
-        loss[r] = np.log(total) - (row[labels[r]] - top)
+        total, top = _softmax_row(logits[r], probabilities[r])
+        loss[r] = np.log(total) - (logits[r, labels[r]] - top)
 
 
 @njit(parallel=True, cache=True)
@@ -181,6 +193,17 @@ def _label_indices(labels, classes):
         raise ValueError(f"softmax cross-entropy: labels must be in [0, {classes}), "
                          f"got values in [{labels.min()}, {labels.max()}]")
     return labels
+
+
+def softmax_forward(x):
+    """Softmax over the last axis, one row per loop iteration (NumPy's five passes over a (128, 10) batch
+    took ~18 us, the max along the short axis half of it)."""
+    if not same_float(x) or x.ndim < 1 or x.size == 0:
+        return reference.softmax_forward(x)
+    x2 = np.ascontiguousarray(x).reshape(-1, x.shape[-1])
+    y = np.empty_like(x2)
+    _softmax(x2, y)
+    return y.reshape(x.shape)
 
 
 def softmax_cross_entropy_forward(logits, labels):
@@ -213,6 +236,7 @@ KERNELS = {
     "add_relu_forward": add_relu_forward,
     "relu_backward": relu_backward,
     "bias_relu_backward": bias_relu_backward,
+    "softmax_forward": softmax_forward,
     "softmax_cross_entropy_forward": softmax_cross_entropy_forward,
     "softmax_cross_entropy_backward": softmax_cross_entropy_backward,
 }

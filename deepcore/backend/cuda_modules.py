@@ -37,7 +37,7 @@ CUDA_FUNCTIONS = {
                   "batchnorm_forward_infer_nhwc", "batchnorm_backward_partial_sums", "batchnorm_backward_finalize",
                   "batchnorm_backward_data"),
     "activation": ("bias_relu_forward_nhwc", "relu_backward_flat"),
-    "softmax": ("softmax_cross_entropy_forward_rows", "softmax_cross_entropy_backward_rows"),
+    "softmax": ("softmax_forward_rows", "softmax_cross_entropy_forward_rows", "softmax_cross_entropy_backward_rows"),
     "optim": ("sgd_momentum_update_multi", "adam_update_multi"),
 }
 

@@ -25,7 +25,7 @@ KERNEL_NAMES = (
     "batchnorm_forward_train", "batchnorm_forward_infer", "batchnorm_backward",
     "batchnorm_relu_forward_train", "batchnorm_relu_forward_infer", "batchnorm_relu_backward",
     "matmul", "add", "relu_forward", "bias_relu_forward", "add_relu_forward", "relu_backward", "bias_relu_backward",
-    "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
+    "softmax_forward", "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
     "sgd_momentum_update", "adam_update",
 )
 

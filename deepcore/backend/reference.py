@@ -238,6 +238,13 @@ def bias_relu_backward(gy, y):
     return gx, gx.reshape(-1, gx.shape[-1]).sum(axis=0)
 
 
+def softmax_forward(x):
+    """exp(x - max x) / sum(exp(x - max x)) over the last axis."""
+    xp = get_array_module(x)
+    exp = xp.exp(x - x.max(axis=-1, keepdims=True))
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
 def softmax_cross_entropy_forward(logits, labels):
     """Per-sample -log softmax(logits)[label] for integer labels; returns (loss, softmax)."""
     xp = get_array_module(logits)

@@ -418,6 +418,15 @@ def test_softmax_cross_entropy(n, classes, dtype):
     labels = np.random.default_rng(1).integers(0, classes, n)
     _, probabilities = check("softmax_cross_entropy_forward", logits, labels)
     check("softmax_cross_entropy_backward", probabilities, labels, random(2, dtype, n))
+    np.testing.assert_allclose(check("softmax_forward", logits.reshape(n, 1, classes))[0].reshape(n, classes),
+                               probabilities, rtol=RTOL[dtype], atol=RTOL[dtype])
+
+
+def test_softmax_forward_extremes():
+    """-inf entries get probability 0, equal logits share it evenly, and an empty batch stays empty."""
+    x = np.array([[-np.inf, 0.0, 0.0], [1e30, 1e30, -1e30]], np.float32)
+    np.testing.assert_array_equal(KERNELS["softmax_forward"](x), [[0, 0.5, 0.5], [0.5, 0.5, 0]])
+    assert KERNELS["softmax_forward"](np.zeros((0, 4), np.float32)).shape == (0, 4)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -238,6 +238,7 @@ def test_softmax_cross_entropy(cp, caplog, rng, rows, classes):
     labels = rng.integers(0, classes, rows)
     _, probabilities = check_parity(cp, caplog, "softmax_cross_entropy_forward", logits, labels, rtol=1e-5,
                                     atol=1e-5)
+    check_parity(cp, caplog, "softmax_forward", logits.reshape(rows, 1, classes), rtol=1e-5, atol=1e-6)
     check_parity(cp, caplog, "softmax_cross_entropy_backward", to_host(probabilities), labels,
                  normal(rng, rows), rtol=1e-5, atol=1e-6)
 

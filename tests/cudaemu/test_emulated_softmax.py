@@ -30,6 +30,14 @@ def test_softmax_cross_entropy_forward(mode, shape):
                   rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("mode, shape", mode_cases(SHAPES))
+def test_softmax_forward(mode, shape):
+    x, _ = logits_and_labels(shape, 12)
+    y = empty(shape)
+    Kernels(mode).launch_1d("softmax", "softmax_forward_rows", shape[0], (x, y, *ints(*shape)), per_warp=True)
+    assert_parity("softmax_forward_rows", y, reference.softmax_forward(x), rtol=1e-5, atol=1e-6)
+
+
 def test_softmax_cross_entropy_forward_label_out_of_range_is_nan():
     logits, labels = logits_and_labels((3, 10), 9)
     labels[1] = 10
