@@ -95,6 +95,7 @@ def _bind() -> str | None:
 
 
 NARROW = 16  # outputs with fewer columns run on OpenBLAS even with MKL (see gemm)
+ROWS_PER_THREAD = 64  # matmul splits the output's rows among threads when each gets at least this many
 BLAS = _bind()  # what the kernels' GEMMs run on, or None
 
 
@@ -215,10 +216,13 @@ def matmul(a, b):
 
     NumPy's ``@`` would run OpenBLAS's own threads, which then spin for a while and take the cores from
     numba's threads in the next kernel: with them, the MNIST CNN's conv kernels ran 1.3-1.7x slower within a
-    training step (18.5 -> 14.4 ms a step with OpenBLAS held to one thread). The threads split the larger of
-    the output's sides (quiet machine, 2 threads, OpenBLAS: 128x784 @ 784x256 0.24 ms split by columns
-    against 0.29 by rows, 64x800 @ 800x500 0.29 against 0.46, 784x128 @ 128x256 0.21 by rows against 0.25);
-    transposed operands (``x.T @ g`` in a backward pass) go to BLAS as they are, without a copy.
+    training step (18.5 -> 14.4 ms a step with OpenBLAS held to one thread). The threads split the output's
+    rows, unless that leaves each fewer than ROWS_PER_THREAD and the output is at least as wide as tall: then
+    its columns. Measured on 2 threads, rows against columns, MKL: 128x256 @ 256x256 53 us against 57,
+    128x400 @ 400x120 40 against 49, 128x10 @ 10x256 5 against 11, 64x500 @ 500x800 164 against 144;
+    OpenBLAS: 128x256 @ 256x256 83 against 89, 400x128 @ 128x120 54 against 83, 128x784 @ 784x256 269
+    against 243, 64x800 @ 800x500 623 against 275. Transposed operands (``x.T @ g`` in a backward pass) go
+    to BLAS as they are, without a copy.
     """
     if not (same_float(a, b) and a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0]) or 0 in a.shape + b.shape:
         return reference.matmul(a, b)
@@ -227,5 +231,5 @@ def matmul(a, b):
     c = np.empty((m, n), a.dtype)
     threads = numba.get_num_threads()
     with one_thread():
-        _matmul(a, b, c, threads, n >= m)
+        _matmul(a, b, c, threads, m < ROWS_PER_THREAD * threads and n >= m)
     return c
