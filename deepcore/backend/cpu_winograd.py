@@ -43,6 +43,7 @@ from .cpu_blas import gemm
 from .cpu_support import scratch
 
 MIN_CHANNELS = 16
+MAX_CHANNELS = 256  # wider convs run cpu_conv's tap-row GEMMs (see applies)
 TILE_WORK = 4096  # tiles per chunk times channels: V chunks of 256 KiB (float32) or less (2048-16384 measured: 4096 best or tied)
 
 G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
@@ -259,9 +260,11 @@ def _filter_grad(x, channels, gy, outs, partial, v, m, slabs, g, p, rows_per_chu
 def applies(w_shape, stride, dilation):
     """3x3, stride 1, undilated, and wide enough that the 16 small GEMMs beat the im2col GEMMs (measured: 16
     channels ~10% faster than ``cpu_conv``'s tap-row GEMMs in all three directions; 12 channels 0-12% faster;
-    8 channels no faster: forward 4.1 vs 4.1 ms, filter gradient 4.3 vs 3.7)."""
+    8 channels no faster: forward 4.1 vs 4.1 ms, filter gradient 4.3 vs 3.7), but not so wide that the
+    tap-row GEMMs win again (2 threads, MKL, forward / data / filter gradient: n8 28x28 512->512 110 / 110 /
+    118 ms against 93 / 94 / 95; n8 56x56 256->256 75 / 72 / 75 against 89 / 89 / 93)."""
     return (tuple(w_shape[:2]) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
-            and min(w_shape[2:]) >= MIN_CHANNELS)
+            and MIN_CHANNELS <= min(w_shape[2:]) and max(w_shape[2:]) <= MAX_CHANNELS)
 
 
 def _tiling(x_shape, out_hw, channels, outs, threads):
