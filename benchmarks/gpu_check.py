@@ -207,6 +207,7 @@ def memory_bound_cases():
          _nbytes(x, x, x, x)),
         ("bias_relu_forward", lambda: k.bias_relu_forward(x, beta), _nbytes(x, x)),
         ("relu_backward", lambda: k.relu_backward(x, bn_y), _nbytes(x, x, x)),
+        (f"softmax_forward {rows}x{classes}", lambda: k.softmax_forward(logits), _nbytes(logits, probabilities)),
         (f"softmax_cross_entropy_forward {rows}x{classes}",
          lambda: k.softmax_cross_entropy_forward(logits, labels), _nbytes(logits, labels, loss, probabilities)),
         (f"softmax_cross_entropy_backward {rows}x{classes}",
