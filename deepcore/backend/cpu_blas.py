@@ -226,10 +226,17 @@ def matmul(a, b):
     """
     if not (same_float(a, b) and a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0]) or 0 in a.shape + b.shape:
         return reference.matmul(a, b)
+    if not (a.flags.c_contiguous or a.flags.f_contiguous):
+        a = np.ascontiguousarray(a)
+    if not (b.flags.c_contiguous or b.flags.f_contiguous):
+        b = np.ascontiguousarray(b)
     m, n = a.shape[0], b.shape[1]
-    a, b = (x if x.flags.c_contiguous or x.flags.f_contiguous else np.ascontiguousarray(x) for x in (a, b))
     c = np.empty((m, n), a.dtype)
     threads = numba.get_num_threads()
+    split_columns = m < ROWS_PER_THREAD * threads and n >= m
+    if BLAS.startswith("mkl") and (n // threads if split_columns else n) >= NARROW:
+        _matmul(a, b, c, threads, split_columns)  # every block on MKL: OpenBLAS's thread count does not matter
+        return c
     with one_thread():
-        _matmul(a, b, c, threads, m < ROWS_PER_THREAD * threads and n >= m)
+        _matmul(a, b, c, threads, split_columns)
     return c
