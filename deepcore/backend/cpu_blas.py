@@ -196,19 +196,37 @@ def gemm(a, b, c, accumulate):
 
 # ------------------------------------------------------------------------------------------ matmul kernel
 
+@njit(cache=True)
+def _epilogue(c, bias, relu):
+    """c += bias (one value per column; none when empty), then max(c, 0) when ``relu``: on a block just
+    computed, one row at a time."""
+    for i in range(c.shape[0]):
+        row = c[i]
+        if bias.size:
+            for j in range(row.size):
+                row[j] += bias[j]
+        if relu:
+            for j in range(row.size):
+                if row[j] < 0:
+                    row[j] = 0
+
+
 @njit(parallel=True, cache=True)
-def _matmul(a, b, c, threads, split_columns):
-    """c = a @ b, thread t computing the t-th block of c's columns (``split_columns``) or of its rows."""
+def _matmul(a, b, c, bias, relu, threads, split_columns):
+    """c = a @ b, thread t computing the t-th block of c's columns (``split_columns``) or of its rows, then
+    the epilogue on that block while it is in cache (``bias`` empty for none)."""
     m, n = c.shape
     for t in prange(threads):
         if split_columns:
             lo, hi = n * t // threads, n * (t + 1) // threads
             if hi > lo:
                 gemm(a, b[:, lo:hi], c[:, lo:hi], False)
+                _epilogue(c[:, lo:hi], bias[lo:hi] if bias.size else bias, relu)
         else:
             lo, hi = m * t // threads, m * (t + 1) // threads
             if hi > lo:
                 gemm(a[lo:hi], b, c[lo:hi], False)
+                _epilogue(c[lo:hi], bias, relu)
 
 
 def matmul(a, b):
@@ -226,6 +244,19 @@ def matmul(a, b):
     """
     if not (same_float(a, b) and a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0]) or 0 in a.shape + b.shape:
         return reference.matmul(a, b)
+    return _run(a, b, np.empty(0, a.dtype), False)
+
+
+def dense_forward(x, w, bias, relu):
+    """x @ w + bias, then max(., 0) when ``relu``: matmul with the epilogue applied by each thread to its own
+    block of the output right after computing it, instead of another pass (and another parallel launch)."""
+    if not (same_float(x, w, bias) and x.ndim == w.ndim == 2 and x.shape[1] == w.shape[0]
+            and bias.shape == (w.shape[1],)) or 0 in x.shape + w.shape:
+        return reference.dense_forward(x, w, bias, relu)
+    return _run(x, w, np.ascontiguousarray(bias), bool(relu))
+
+
+def _run(a, b, bias, relu):
     if not (a.flags.c_contiguous or a.flags.f_contiguous):
         a = np.ascontiguousarray(a)
     if not (b.flags.c_contiguous or b.flags.f_contiguous):
@@ -235,8 +266,11 @@ def matmul(a, b):
     threads = numba.get_num_threads()
     split_columns = m < ROWS_PER_THREAD * threads and n >= m
     if BLAS.startswith("mkl") and (n // threads if split_columns else n) >= NARROW:
-        _matmul(a, b, c, threads, split_columns)  # every block on MKL: OpenBLAS's thread count does not matter
+        _matmul(a, b, c, bias, relu, threads, split_columns)  # every block on MKL: OpenBLAS's threads do not matter
         return c
+    with one_thread():
+        _matmul(a, b, c, bias, relu, threads, split_columns)
+    return c
     with one_thread():
         _matmul(a, b, c, threads, split_columns)
     return c

@@ -334,6 +334,13 @@ def matmul(a, b):
     return cupy.matmul(a, b)
 
 
+@cuda_kernel("activation", reference.dense_forward, supported=lambda x, w, bias, relu: bias.shape == (w.shape[-1],))
+def dense_forward(x, w, bias, relu):
+    """cuBLAS, then the bias (+ReLU) kernel in place on its output."""
+    y = matmul(x, w)
+    return _bias_relu(y, bias, relu, out=y)
+
+
 # ---------------------------------------------------------------------------------------------- softmax
 
 @cuda_kernel("softmax", reference.softmax_forward, supported=lambda x: x.ndim >= 1 and x.size > 0)

@@ -208,6 +208,12 @@ def matmul(a, b):
     return a @ b
 
 
+def dense_forward(x, w, bias, relu):
+    """x @ w + bias for 2-D x, then max(., 0) when ``relu`` (a Dense layer's forward)."""
+    y = x @ w + bias
+    return get_array_module(y).maximum(y, 0) if relu else y
+
+
 def relu_forward(x):
     return get_array_module(x).maximum(x, 0)
 

@@ -62,7 +62,7 @@ class Dense(Layer):
         if self.bias is None:
             return self.activation(ops.matmul(inputs, self.kernel))
         if self.activation is ops.relu:
-            return ops.bias_relu(ops.matmul(inputs, self.kernel), self.bias)
+            return ops.dense(inputs, self.kernel, self.bias, relu=True)
         return self.activation(ops.dense(inputs, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):

@@ -7,20 +7,28 @@ from ..backend.device import device_of
 
 
 class Dense(Function):
-    """y = x @ w + b over the last axis of x; w is (in, out) as in Keras."""
+    """y = x @ w + b over the last axis of x, then max(y, 0) when ``relu``; w is (in, out) as in Keras.
+    Forward is one kernel (``dense_forward``: the bias and ReLU applied to each block of the GEMM's output
+    as it is computed); backward is the ReLU's mask with the bias gradient, then two GEMMs."""
+
+    def __init__(self, relu=False):
+        self.relu = relu
 
     def forward(self, x, w, b):
         self.x, self.w = x, w
-        y = kernels(x).matmul(x.reshape(-1, x.shape[-1]), w)
-        y += b
+        y = kernels(x).dense_forward(x.reshape(-1, x.shape[-1]), w, b, self.relu)
+        self.y = y if self.relu else None
         return y.reshape(*x.shape[:-1], w.shape[-1])
 
     def backward(self, g):
-        matmul = kernels(g).matmul
+        table = kernels(g)
         g2 = g.reshape(-1, g.shape[-1])
-        gx = matmul(g2, self.w.T).reshape(self.x.shape) if self.needs_input_grad[0] else None
-        gw = matmul(self.x.reshape(-1, self.x.shape[-1]).T, g2) if self.needs_input_grad[1] else None
-        gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
+        if self.relu:
+            g2, gb = table.bias_relu_backward(g2, self.y)
+        else:
+            gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
+        gx = table.matmul(g2, self.w.T).reshape(self.x.shape) if self.needs_input_grad[0] else None
+        gw = table.matmul(self.x.reshape(-1, self.x.shape[-1]).T, g2) if self.needs_input_grad[1] else None
         return gx, gw, gb
 
 
@@ -73,8 +81,9 @@ class Dropout(Function):
         return g * self.mask
 
 
-def dense(x, w, b):
-    return Dense.apply(x, w, b)
+def dense(x, w, b, relu=False):
+    """x @ w + b (then ReLU when ``relu``) over the last axis of x."""
+    return Dense.apply(x, w, b, relu=relu)
 
 
 def bias_add(x, b):

@@ -409,6 +409,11 @@ def test_matmul_layouts(m, k, n, dtype):
     check("matmul", a, np.ascontiguousarray(b.T).T)
     check("matmul", random(2, dtype, m, 2 * k)[:, ::2], b)
     check("matmul", a.astype(np.float64), b.astype(np.float32))  # mixed dtypes: the reference
+    bias = random(3, dtype, n)
+    for relu in (False, True):  # the epilogue on row blocks, column blocks, and OpenBLAS's narrow outputs
+        check("dense_forward", a, b, bias, relu)
+        check("dense_forward", np.ascontiguousarray(a.T).T, b, bias, relu)
+    check("dense_forward", a, b, bias.astype(np.float64 if dtype == np.float32 else np.float32), True)
 
 
 @few
@@ -506,5 +511,6 @@ def test_batch_norm_bias_relu_and_loss_gradients():
     grad_check(lambda a, b: ops.bias_relu(a, b), arrays(3, (4, 3, 5), (5,)))
     grad_check(ops.relu, arrays(6, (3, 4, 5)))
     grad_check(ops.matmul, arrays(7, (6, 4), (4, 3)))
+    grad_check(lambda a, w, b: ops.dense(a, w, b, relu=True), arrays(8, (6, 4), (4, 3), (3,)))
     labels = np.array([0, 3, 2, 3, 1])
     grad_check(lambda a: ops.sparse_categorical_crossentropy(labels, a, from_logits=True), arrays(4, (5, 4)))

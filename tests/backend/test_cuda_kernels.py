@@ -232,6 +232,14 @@ def test_bias_relu_and_relu_backward(cp, caplog, rng, shape):
 
 
 @gpu
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (128, 784, 256), (7, 33, 10)], ids=str)
+@pytest.mark.parametrize("relu", [False, True])
+def test_dense_forward(cp, caplog, rng, m, k, n, relu):
+    check_parity(cp, caplog, "dense_forward", normal(rng, m, k), normal(rng, k, n), normal(rng, n), relu,
+                 rtol=1e-4, atol=1e-4)
+
+
+@gpu
 @pytest.mark.parametrize("rows,classes", [(1, 1), (7, 10), (5, 37), (3, 1000), (300, 2)])
 def test_softmax_cross_entropy(cp, caplog, rng, rows, classes):
     logits = normal(rng, rows, classes) * 10

@@ -46,6 +46,7 @@ def test_activations(xp, fn):
 def test_dense_bias_and_fused_bias_relu(xp):
     x, w, b = arrays(xp, (5, 4), (4, 3), (3,))
     grad_check(ops.dense, [x, w, b])
+    grad_check(lambda a, c, d: ops.dense(a, c, d, relu=True), [x, w, b])
     grad_check(ops.bias_add, [x, w[:, 0]])
     grad_check(lambda a, c: ops.bias_relu(a, c), [x, xp.asarray(rng.standard_normal(4))])
 
