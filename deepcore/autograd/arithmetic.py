@@ -5,6 +5,7 @@ neural-network ops live in ``deepcore.ops``.
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 from ..backend.device import get_array_module
@@ -145,6 +146,20 @@ class Sum(Function):
         return (xp.broadcast_to(g, self.shape).copy(),)
 
 
+class Mean(Sum):
+    """``a.mean(axis)`` as one node (a loss's reduction runs every step): the gradient spread evenly."""
+
+    def forward(self, a):
+        axes = range(a.ndim) if self.axis is None else ((self.axis,) if isinstance(self.axis, int) else self.axis)
+        self.shape, self.count = a.shape, math.prod(a.shape[axis] for axis in axes)
+        return a.mean(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, g):
+        (spread,) = super().backward(g)
+        spread /= self.count
+        return (spread,)
+
+
 class Reshape(Function):
     def __init__(self, shape):
         self.shape = shape
@@ -243,12 +258,7 @@ def sum(a, axis=None, keepdims=False):  # noqa: A001 - mirrors numpy's name
 
 
 def mean(a, axis=None, keepdims=False):
-    a = as_tensor(a)
-    axes = range(a.ndim) if axis is None else ((axis,) if isinstance(axis, int) else axis)
-    count = 1
-    for ax in axes:
-        count *= a.shape[ax]
-    return mul(sum(a, axis=axis, keepdims=keepdims), 1.0 / count)
+    return Mean.apply(a, axis=axis, keepdims=keepdims)
 
 
 def reshape(a, shape):

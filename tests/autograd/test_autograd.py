@@ -58,6 +58,9 @@ def test_reductions_reshape_index_gradients():
     x = rng.standard_normal((2, 3, 4))
     grad_check(lambda a: A.sum(a, axis=(0, 2)), [x])
     grad_check(lambda a: A.mean(a, axis=1, keepdims=True), [x])
+    grad_check(lambda a: A.mean(a, axis=(0, 2)), [x])
+    grad_check(A.mean, [x])
+    np.testing.assert_allclose(A.mean(x, axis=(0, 2)).data, x.mean(axis=(0, 2)), rtol=1e-12)
     grad_check(lambda a: A.transpose(A.reshape(a, (6, 4))), [x])
     grad_check(lambda a: a[:, 1:, ::2], [x])
     grad_check(lambda a: a[np.array([0, 0, 1])], [x])  # repeated index accumulates
