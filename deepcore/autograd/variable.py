@@ -11,6 +11,7 @@ class Variable(Tensor):
     """A named leaf Tensor that layers own; ``assign`` replaces its value in place."""
 
     regularized = 0  # Variables ever given a regularizer: while 0, Layer.losses skips looking for penalties
+    tracking_version = 0  # bumped by what can change a model's trainable weights (Layer.__setattr__ too)
 
     def __init__(self, value, name: str = "variable", trainable: bool = True):
         super().__init__(value)
@@ -18,6 +19,15 @@ class Variable(Tensor):
         self.trainable = trainable
         self.requires_grad = trainable
         self._regularizer = None
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, trainable):
+        self._trainable = trainable
+        Variable.tracking_version += 1
 
     @property
     def regularizer(self):

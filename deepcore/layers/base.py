@@ -104,6 +104,12 @@ class Layer:
         if input_shape is not None:  # Keras 2 style first layer of a Sequential
             self._declared_input_shape = tuple(input_shape)
 
+    def __setattr__(self, name, value):
+        # A new sublayer or Variable, a trainable flag: what a model trains may change (Model._trained_weights).
+        # No layer sets an attribute in a training step, so this costs nothing there.
+        Variable.tracking_version += 1
+        object.__setattr__(self, name, value)
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
 

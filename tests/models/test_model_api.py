@@ -73,6 +73,32 @@ def test_freezing_a_layer_keeps_its_weights():
     assert len(model.trainable_weights) == 2
 
 
+def test_freezing_between_steps_takes_effect_without_compile():
+    """The trained weights are cached between steps, but a trainable flag set on a layer or a Variable, or a
+    layer added to a Sequential, is seen by the next step."""
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="relu", name="a"),
+                              keras.layers.Dense(2, activation="softmax", name="b")])
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    x, y = rng.standard_normal((16, 5)).astype(np.float32), rng.integers(0, 2, 16)
+
+    def changes(layer_name):
+        before = model.get_layer(layer_name).get_weights()
+        model.train_on_batch(x, y)
+        return [not np.array_equal(a, b) for a, b in zip(before, model.get_layer(layer_name).get_weights())]
+
+    assert changes("a") == [True, True]
+    model.get_layer("a").trainable = False
+    assert changes("a") == [False, False] and changes("b") == [True, True]
+    model.get_layer("a").trainable = True
+    model.get_layer("b").bias.trainable = False
+    assert changes("b") == [True, False]
+    model.pop()
+    model.add(keras.layers.Dense(3, activation="softmax", name="c"))
+    assert changes("c") == [True, True]
+    assert [id(w) for w in model._trained_weights()] == [id(w) for w in model.trainable_weights]
+    assert len(model.trainable_weights) == 4
+
+
 class Batches(dc.utils.PyDataset):
     def __init__(self, x, y, batch_size):
         super().__init__()
