@@ -172,27 +172,45 @@ def _softmax(x, y):
 
 @njit(parallel=True, cache=True)
 def _softmax_cross_entropy(logits, labels, loss, probabilities):
+    """Returns how many labels are outside [0, classes); their rows' loss is NaN."""
+    bad = 0
     for r in prange(logits.shape[0]):
         total, top = _softmax_row(logits[r], probabilities[r])
-        loss[r] = np.log(total) - (logits[r, labels[r]] - top)
+        label = labels[r]
+        if 0 <= label < logits.shape[1]:
+            loss[r] = np.log(total) - (logits[r, label] - top)
+        else:
+            loss[r] = np.nan
+            bad += 1
+    return bad
 
 
 @njit(parallel=True, cache=True)
 def _softmax_cross_entropy_grad(probabilities, labels, g_loss, grad):
+    """Returns how many labels are outside [0, classes); their rows are NaN."""
+    bad = 0
     for r in prange(probabilities.shape[0]):
+        label = labels[r]
+        valid = 0 <= label < probabilities.shape[1]
+        bad += 0 if valid else 1
         for j in range(probabilities.shape[1]):
-            p = probabilities[r, j]
-            if j == labels[r]:
+            p = probabilities[r, j] if valid else np.nan
+            if j == label:
                 p -= 1
             grad[r, j] = p * g_loss[r]
+    return bad
 
 
-def _label_indices(labels, classes):
-    labels = np.ascontiguousarray(labels, dtype=np.int64)
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+def _integer(labels):
+    labels = np.ascontiguousarray(labels)
+    return labels if labels.dtype.kind in "iu" else labels.astype(np.int64)
+
+
+def _check_labels(bad, labels, classes):
+    """The kernels range-check the labels as they read them (no extra passes); here is the error."""
+    if bad:
         raise ValueError(f"softmax cross-entropy: labels must be in [0, {classes}), "
                          f"got values in [{labels.min()}, {labels.max()}]")
-    return labels
 
 
 def softmax_forward(x):
@@ -211,7 +229,8 @@ def softmax_cross_entropy_forward(logits, labels):
         return reference.softmax_cross_entropy_forward(logits, labels)
     logits = np.ascontiguousarray(logits)
     loss, probabilities = np.empty(logits.shape[0], logits.dtype), np.empty_like(logits)
-    _softmax_cross_entropy(logits, _label_indices(labels, logits.shape[1]), loss, probabilities)
+    labels = _integer(labels)
+    _check_labels(_softmax_cross_entropy(logits, labels, loss, probabilities), labels, logits.shape[1])
     return loss, probabilities
 
 
@@ -219,8 +238,9 @@ def softmax_cross_entropy_backward(probabilities, labels, g_loss):
     if not same_float(probabilities, g_loss) or probabilities.ndim != 2:
         return reference.softmax_cross_entropy_backward(probabilities, labels, g_loss)
     grad = np.empty(probabilities.shape, probabilities.dtype)
-    _softmax_cross_entropy_grad(np.ascontiguousarray(probabilities),
-                                _label_indices(labels, probabilities.shape[1]), np.ascontiguousarray(g_loss), grad)
+    labels = _integer(labels)
+    bad = _softmax_cross_entropy_grad(np.ascontiguousarray(probabilities), labels, np.ascontiguousarray(g_loss), grad)
+    _check_labels(bad, labels, probabilities.shape[1])
     return grad
 
 

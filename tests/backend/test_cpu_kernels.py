@@ -454,9 +454,20 @@ def test_optimizer_updates(name, scalars, dtype):
             np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=RTOL[dtype])
 
 
-def test_softmax_cross_entropy_rejects_bad_labels():
+@pytest.mark.parametrize("labels", [[0, 3], [-1, 2], [2.0, 7.0]], ids=str)
+def test_softmax_cross_entropy_rejects_bad_labels(labels):
+    labels = np.array(labels)
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\), got values in \[-?\d"):
+        KERNELS["softmax_cross_entropy_forward"](np.zeros((2, 3), np.float32), labels)
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
-        KERNELS["softmax_cross_entropy_forward"](np.zeros((2, 3), np.float32), np.array([0, 3]))
+        KERNELS["softmax_cross_entropy_backward"](np.full((2, 3), 1 / 3, np.float32), labels, np.ones(2, np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8])
+def test_softmax_cross_entropy_label_dtypes(dtype):
+    logits, labels = random(0, np.float32, 6, 4), np.array([0, 3, 2, 1, 1, 0], dtype)
+    _, probabilities = check("softmax_cross_entropy_forward", logits, labels)
+    check("softmax_cross_entropy_backward", probabilities, labels, random(1, np.float32, 6))
 
 
 # ------------------------------------------------------------------------------------------------- gradients
