@@ -209,8 +209,7 @@ def _integer(labels):
 def _check_labels(bad, labels, classes):
     """The kernels range-check the labels as they read them (no extra passes); here is the error."""
     if bad:
-        raise ValueError(f"softmax cross-entropy: labels must be in [0, {classes}), "
-                         f"got values in [{labels.min()}, {labels.max()}]")
+        raise reference.label_range_error(labels, classes)
 
 
 def softmax_forward(x):

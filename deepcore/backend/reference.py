@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .device import get_array_module
 
 
@@ -251,8 +253,20 @@ def softmax_forward(x):
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
+def label_range_error(labels, classes):
+    return ValueError(f"sparse_categorical_crossentropy: labels must be in [0, {classes}), "
+                      f"got values in [{int(labels.min())}, {int(labels.max())}]")
+
+
+def check_host_labels(labels, classes):
+    """Raise label_range_error for host labels outside [0, classes); device labels are not checked (a sync)."""
+    if get_array_module(labels) is np and labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise label_range_error(labels, classes)
+
+
 def softmax_cross_entropy_forward(logits, labels):
     """Per-sample -log softmax(logits)[label] for integer labels; returns (loss, softmax)."""
+    check_host_labels(labels, logits.shape[-1])
     xp = get_array_module(logits)
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exp = xp.exp(shifted)
@@ -264,6 +278,7 @@ def softmax_cross_entropy_forward(logits, labels):
 
 def softmax_cross_entropy_backward(probabilities, labels, g_loss):
     """d loss_n / d logits = (softmax - onehot(label)) * g_loss_n."""
+    check_host_labels(labels, probabilities.shape[-1])
     xp = get_array_module(probabilities)
     grad = probabilities.copy()
     grad[xp.arange(len(labels)), labels] -= 1

@@ -104,7 +104,12 @@ class Mean(Metric):
     def update_state(self, values, sample_weight=None, count=None):
         """``count`` (deepcore): the weight of a scalar value, e.g. the batch size for a batch-mean loss;
         the same as ``sample_weight=count``."""
-        total, count = weighted_sums(unwrap(values), count if sample_weight is None else sample_weight)
+        values = unwrap(values)
+        if sample_weight is None and type(values) is np.ndarray and values.ndim == 0 and type(count) in _SCALARS \
+                and type(self.total) in _SCALARS:  # a host batch loss: Python floats, no array ops
+            self.total, self.count = self.total + float(values) * count, self.count + count
+            return
+        total, count = weighted_sums(values, count if sample_weight is None else sample_weight)
         self.total, self.count = self.total + total, self.count + count
 
     def result(self):

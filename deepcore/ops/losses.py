@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd import arithmetic as A
 from ..autograd.function import Function
 from ..autograd.tensor import unwrap
-from ..backend import get_array_module, kernels
+from ..backend import get_array_module, kernels, reference
 from .activations import Softmax, absolute, softplus
 from .reduction import max as reduce_max
 from .reduction import maximum, minimum
@@ -91,19 +91,17 @@ def _softmax_logits(y_pred):
 def _check_labels(labels, num_classes):
     """Range-check host labels; device labels are not checked here (that would sync every step):
     ``fit``/``evaluate`` check the whole label array on the host before any compute."""
-    xp = get_array_module(labels)
-    if xp is np and labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
-        raise ValueError(f"sparse_categorical_crossentropy: labels must be in [0, {num_classes}), "
-                         f"got values in [{int(labels.min())}, {int(labels.max())}]")
-    return labels.astype(xp.int64, copy=False)
+    reference.check_host_labels(labels, num_classes)
+    return labels.astype(get_array_module(labels).int64, copy=False)
 
 
 def sparse_categorical_crossentropy(labels, y_pred, from_logits=False):
     """Integer labels (N,) against predictions (N, classes)."""
-    labels = _check_labels(unwrap(labels).reshape(-1), y_pred.shape[-1])
+    labels = unwrap(labels).reshape(-1)
     logits = y_pred if from_logits else _softmax_logits(y_pred)
-    if logits is not None:
+    if logits is not None:  # the kernels range-check host labels as they read them
         return SparseSoftmaxCrossEntropy.apply(logits, labels=labels)
+    labels = _check_labels(labels, y_pred.shape[-1])
     xp = get_array_module(labels)
     onehot = xp.eye(y_pred.shape[-1], dtype=y_pred.dtype)[labels]
     return categorical_crossentropy(onehot, y_pred)
