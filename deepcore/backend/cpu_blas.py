@@ -211,22 +211,51 @@ def _epilogue(c, bias, relu):
                     row[j] = 0
 
 
+@njit(cache=True)
+def _block(c, t, threads, split_columns):
+    """(first row, end row, first column, end column) of thread t's block of c: its share of the columns
+    (``split_columns``) or of the rows."""
+    m, n = c.shape
+    if split_columns:
+        return 0, m, n * t // threads, n * (t + 1) // threads
+    return m * t // threads, m * (t + 1) // threads, 0, n
+
+
 @njit(parallel=True, cache=True)
 def _matmul(a, b, c, bias, relu, threads, split_columns):
-    """c = a @ b, thread t computing the t-th block of c's columns (``split_columns``) or of its rows, then
-    the epilogue on that block while it is in cache (``bias`` empty for none)."""
-    m, n = c.shape
+    """c = a @ b, thread t computing its block of c (``_block``), then the epilogue on that block while it is
+    in cache (``bias`` empty for none)."""
     for t in prange(threads):
-        if split_columns:
-            lo, hi = n * t // threads, n * (t + 1) // threads
-            if hi > lo:
-                gemm(a, b[:, lo:hi], c[:, lo:hi], False)
-                _epilogue(c[:, lo:hi], bias[lo:hi] if bias.size else bias, relu)
-        else:
-            lo, hi = m * t // threads, m * (t + 1) // threads
-            if hi > lo:
-                gemm(a[lo:hi], b, c[lo:hi], False)
-                _epilogue(c[lo:hi], bias, relu)
+        r0, r1, c0, c1 = _block(c, t, threads, split_columns)
+        if r1 <= r0 or c1 <= c0:
+            pass
+        elif split_columns:
+            gemm(a, b[:, c0:c1], c[:, c0:c1], False)
+            _epilogue(c[:, c0:c1], bias[c0:c1] if bias.size else bias, relu)
+        else:  # whole rows: a contiguous block, which the epilogue's loops vectorize (4x faster than a 2-D slice)
+            gemm(a[r0:r1], b, c[r0:r1], False)
+            _epilogue(c[r0:r1], bias, relu)
+
+
+@njit(parallel=True, cache=True)
+def _dense_backward(x, w, g, gx, gw, gb, threads, split_gx, split_gw):
+    """gx = g @ w.T (unless gx is empty), gw = x.T @ g and gb = g's column sums, thread t computing its block
+    of each: one parallel launch instead of three kernels."""
+    for t in prange(threads):
+        r0, r1, c0, c1 = _block(gx, t, threads, split_gx)
+        if r1 > r0 and c1 > c0:
+            gemm(g[r0:r1], w.T[:, c0:c1], gx[r0:r1, c0:c1], False)
+        r0, r1, c0, c1 = _block(gw, t, threads, split_gw)
+        if r1 > r0 and c1 > c0:
+            gemm(x.T[r0:r1], g[:, c0:c1], gw[r0:r1, c0:c1], False)
+        c0, c1 = gb.size * t // threads, gb.size * (t + 1) // threads
+        sums = np.zeros(c1 - c0)
+        for r in range(g.shape[0]):
+            row = g[r, c0:c1]
+            for j in range(c1 - c0):
+                sums[j] += row[j]
+        for j in range(c1 - c0):
+            gb[c0 + j] = sums[j]
 
 
 def matmul(a, b):
@@ -256,21 +285,51 @@ def dense_forward(x, w, bias, relu):
     return _run(x, w, np.ascontiguousarray(bias), bool(relu))
 
 
+def dense_backward(x, w, g, input_grad):
+    """(g @ w.T, or None unless ``input_grad``; x.T @ g; g summed over rows): a Dense layer's gradients in
+    one parallel launch. Every kernel launch costs ~5-10 us more inside a training step than in a loop of it
+    (the code paths are cold after the Python between kernels), as much as the MLP's small GEMMs."""
+    if not (same_float(x, w, g) and x.ndim == w.ndim == g.ndim == 2 and g.shape == (x.shape[0], w.shape[1])
+            and x.shape[1] == w.shape[0]) or 0 in x.shape + w.shape:
+        return reference.dense_backward(x, w, g, input_grad)
+    x, w, g = (a if a.flags.c_contiguous or a.flags.f_contiguous else np.ascontiguousarray(a) for a in (x, w, g))
+    gx = np.empty(x.shape if input_grad else (0, 0), x.dtype)
+    gw, gb = np.empty(w.shape, w.dtype), np.empty(w.shape[1], w.dtype)
+    threads = numba.get_num_threads()
+    split_gx, split_gw = _split_columns(gx, threads), _split_columns(gw, threads)
+    if _mkl_only(threads, (gx, split_gx), (gw, split_gw)):
+        _dense_backward(x, w, g, gx, gw, gb, threads, split_gx, split_gw)
+    else:
+        with one_thread():
+            _dense_backward(x, w, g, gx, gw, gb, threads, split_gx, split_gw)
+    return (gx if input_grad else None), gw, gb
+
+
+def _split_columns(c, threads):
+    """Threads split c's columns when splitting its rows would leave each fewer than ROWS_PER_THREAD and c is
+    at least as wide as tall (see matmul)."""
+    m, n = c.shape
+    return m < ROWS_PER_THREAD * threads and n >= m
+
+
+def _mkl_only(threads, *outputs):
+    """Whether MKL computes every block of these (output, split_columns): none narrower than NARROW columns.
+    Then OpenBLAS's thread count does not matter; otherwise the kernel runs inside ``one_thread``."""
+    return BLAS.startswith("mkl") and all(c.shape[1] // (threads if split else 1) >= NARROW
+                                          for c, split in outputs if c.size)
+
+
 def _run(a, b, bias, relu):
     if not (a.flags.c_contiguous or a.flags.f_contiguous):
         a = np.ascontiguousarray(a)
     if not (b.flags.c_contiguous or b.flags.f_contiguous):
         b = np.ascontiguousarray(b)
-    m, n = a.shape[0], b.shape[1]
-    c = np.empty((m, n), a.dtype)
+    c = np.empty((a.shape[0], b.shape[1]), a.dtype)
     threads = numba.get_num_threads()
-    split_columns = m < ROWS_PER_THREAD * threads and n >= m
-    if BLAS.startswith("mkl") and (n // threads if split_columns else n) >= NARROW:
-        _matmul(a, b, c, bias, relu, threads, split_columns)  # every block on MKL: OpenBLAS's threads do not matter
+    split_columns = _split_columns(c, threads)
+    if _mkl_only(threads, (c, split_columns)):
+        _matmul(a, b, c, bias, relu, threads, split_columns)
         return c
     with one_thread():
         _matmul(a, b, c, bias, relu, threads, split_columns)
-    return c
-    with one_thread():
-        _matmul(a, b, c, threads, split_columns)
     return c

@@ -248,7 +248,8 @@ KERNELS = {
     **cpu_pool.KERNELS,
     **cpu_optim.KERNELS,
     **cpu_batchnorm.KERNELS,
-    **({"matmul": cpu_blas.matmul, "dense_forward": cpu_blas.dense_forward} if cpu_blas.available() else {}),
+    **({"matmul": cpu_blas.matmul, "dense_forward": cpu_blas.dense_forward, "dense_backward": cpu_blas.dense_backward}
+       if cpu_blas.available() else {}),
     "relu_forward": relu_forward,
     "bias_relu_forward": bias_relu_forward,
     "add": add,

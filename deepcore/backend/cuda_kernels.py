@@ -341,6 +341,12 @@ def dense_forward(x, w, bias, relu):
     return _bias_relu(y, bias, relu, out=y)
 
 
+@cuda_kernel("conv", reference.dense_backward)
+def dense_backward(x, w, g, input_grad):
+    """cuBLAS GEMMs and CuPy's column sum."""
+    return (matmul(g, w.T) if input_grad else None), matmul(x.T, g), g.sum(axis=0)
+
+
 # ---------------------------------------------------------------------------------------------- softmax
 
 @cuda_kernel("softmax", reference.softmax_forward, supported=lambda x: x.ndim >= 1 and x.size > 0)

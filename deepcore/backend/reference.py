@@ -216,6 +216,11 @@ def dense_forward(x, w, bias, relu):
     return get_array_module(y).maximum(y, 0) if relu else y
 
 
+def dense_backward(x, w, g, input_grad):
+    """Gradients of x @ w + b given g for the output: (for x, or None unless ``input_grad``; for w; for b)."""
+    return (g @ w.T if input_grad else None), x.T @ g, g.sum(axis=0)
+
+
 def relu_forward(x):
     return get_array_module(x).maximum(x, 0)
 

@@ -9,7 +9,7 @@ from ..backend.device import device_of
 class Dense(Function):
     """y = x @ w + b over the last axis of x, then max(y, 0) when ``relu``; w is (in, out) as in Keras.
     Forward is one kernel (``dense_forward``: the bias and ReLU applied to each block of the GEMM's output
-    as it is computed); backward is the ReLU's mask with the bias gradient, then two GEMMs."""
+    as it is computed); backward is the ReLU's mask, then one for the three gradients (``dense_backward``)."""
 
     def __init__(self, relu=False):
         self.relu = relu
@@ -24,12 +24,9 @@ class Dense(Function):
         table = kernels(g)
         g2 = g.reshape(-1, g.shape[-1])
         if self.relu:
-            g2, gb = table.bias_relu_backward(g2, self.y)
-        else:
-            gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
-        gx = table.matmul(g2, self.w.T).reshape(self.x.shape) if self.needs_input_grad[0] else None
-        gw = table.matmul(self.x.reshape(-1, self.x.shape[-1]).T, g2) if self.needs_input_grad[1] else None
-        return gx, gw, gb
+            g2 = table.relu_backward(g2, self.y)
+        gx, gw, gb = table.dense_backward(self.x.reshape(-1, self.x.shape[-1]), self.w, g2, self.needs_input_grad[0])
+        return (None if gx is None else gx.reshape(self.x.shape)), gw, gb
 
 
 class BiasAdd(Function):

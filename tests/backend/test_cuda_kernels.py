@@ -237,6 +237,8 @@ def test_bias_relu_and_relu_backward(cp, caplog, rng, shape):
 def test_dense_forward(cp, caplog, rng, m, k, n, relu):
     check_parity(cp, caplog, "dense_forward", normal(rng, m, k), normal(rng, k, n), normal(rng, n), relu,
                  rtol=1e-4, atol=1e-4)
+    check_parity(cp, caplog, "dense_backward", normal(rng, m, k), normal(rng, k, n), normal(rng, m, n), True,
+                 rtol=1e-4, atol=1e-4)
 
 
 @gpu
