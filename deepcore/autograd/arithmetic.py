@@ -152,9 +152,15 @@ class Mean(Sum):
     def forward(self, a):
         axes = range(a.ndim) if self.axis is None else ((self.axis,) if isinstance(self.axis, int) else self.axis)
         self.shape, self.count = a.shape, math.prod(a.shape[axis] for axis in axes)
-        return a.mean(axis=self.axis, keepdims=self.keepdims)
+        if a.dtype.kind != "f":  # integers and booleans: NumPy's float64 mean
+            return a.mean(axis=self.axis, keepdims=self.keepdims)
+        return a.sum(axis=self.axis, keepdims=self.keepdims) / self.count  # np.mean's arithmetic, without its wrapper
 
     def backward(self, g):
+        if self.axis is None:  # one value spread: no broadcast_to (a loss's reduction, every step)
+            spread = get_array_module(g).empty(self.shape, g.dtype)
+            spread[...] = g / self.count
+            return (spread,)
         (spread,) = super().backward(g)
         spread /= self.count
         return (spread,)
