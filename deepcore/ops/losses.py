@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..autograd import arithmetic as A
 from ..autograd.function import Function
 from ..autograd.tensor import unwrap
