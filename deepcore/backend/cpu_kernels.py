@@ -19,6 +19,7 @@ from . import cpu_batchnorm, cpu_blas, cpu_conv, cpu_optim, cpu_pool, reference
 from .cpu_support import same_float
 
 LANES = 256  # values per block of the per-channel sums (whole rows), as cpu_batchnorm
+FLUSH = 32  # blocks summed in the input's dtype before adding into the float64 sums
 
 
 def _channels(*arrays):
@@ -55,19 +56,27 @@ def _relu(x, y):
 def _bias_relu_backward(gy, y, gx, partial):
     """gx = gy where y > 0 (else gy * 0) on flat arrays, and partial[t] = thread t's sums of gx over blocks of
     ``lanes`` values (whole rows: lane j is channel j % C). Blocks keep the inner loop long for few channels:
-    row by row, (128, 28, 28, 6) took 0.56 ms and (64, 24, 24, 20) 0.75 ms, in blocks 0.29-0.36 and 0.37-0.39."""
+    row by row, (128, 28, 28, 6) took 0.56 ms and (64, 24, 24, 20) 0.75 ms, in blocks 0.29-0.36 and 0.37-0.39.
+    The sums run in gy's dtype over FLUSH blocks at a time, then in float64: (128, 256) 16 -> 9 us,
+    (64, 24, 24, 32) 0.61 -> 0.38 ms against float64 all along."""
     threads, lanes = partial.shape
     blocks = -(-gy.size // lanes)  # the last one may be partial: whole rows, fewer of them
     for t in prange(threads):
         total = partial[t]
         total[:] = 0
-        for b in range(blocks * t // threads, blocks * (t + 1) // threads):
+        sums = np.zeros(lanes, gy.dtype)
+        first, last = blocks * t // threads, blocks * (t + 1) // threads
+        for b in range(first, last):
             end = min((b + 1) * lanes, gy.size)
             gy_b, y_b, gx_b = gy[b * lanes:end], y[b * lanes:end], gx[b * lanes:end]
             for j in range(end - b * lanes):
                 g = gy_b[j] if y_b[j] > 0 else gy_b[j] * 0
                 gx_b[j] = g
-                total[j] += g
+                sums[j] += g
+            if (b - first) % FLUSH == FLUSH - 1 or b == last - 1:
+                for j in range(lanes):
+                    total[j] += sums[j]
+                    sums[j] = 0
 
 
 @njit(cache=True)
