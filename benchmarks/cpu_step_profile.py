@@ -3,7 +3,7 @@
 For each bench workload it times ``train_on_batch`` (the bench's training
 step) with every kernel-table call timed on its own, and prints the kernels
 sorted by their share of the step, then "other" (Python, autograd, NumPy
-outside the kernels). Convolution and matmul calls are counted in FLOPs
+outside the kernels). Convolution, matmul and dense calls are counted in FLOPs
 (2 * multiply-adds), so the step's FLOP rate can be set against the peak of
 a large float32 GEMM (NumPy's BLAS, same threads) measured in the same run.
 Timing each call adds a little Python per kernel: the step time printed
@@ -38,9 +38,12 @@ def conv_flops(name, args):
     if name == "conv2d_backward_filter":
         gy, w_shape = args[1], args[2]
         return 2.0 * gy.shape[0] * gy.shape[1] * gy.shape[2] * w_shape[0] * w_shape[1] * w_shape[2] * w_shape[3]
-    if name == "matmul":
+    if name in ("matmul", "dense_forward"):
         a, b = args[0], args[1]
         return 2.0 * a.shape[0] * a.shape[1] * b.shape[1]
+    if name == "dense_backward":  # x.T @ g, and g @ w.T when the input's gradient is asked for
+        x, w, input_grad = args[0], args[1], args[3]
+        return 2.0 * x.shape[0] * w.size * (2 if input_grad else 1)
     return 0.0
 
 
