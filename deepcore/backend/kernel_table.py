@@ -24,7 +24,8 @@ KERNEL_NAMES = (
     "maxpool2d_forward", "maxpool2d_backward", "avgpool2d_forward", "avgpool2d_backward",
     "batchnorm_forward_train", "batchnorm_forward_infer", "batchnorm_backward",
     "batchnorm_relu_forward_train", "batchnorm_relu_forward_infer", "batchnorm_relu_backward",
-    "matmul", "dense_forward", "dense_backward", "add", "relu_forward", "bias_relu_forward", "add_relu_forward", "relu_backward", "bias_relu_backward",
+    "matmul", "dense_forward", "dense_backward",
+    "add", "relu_forward", "bias_relu_forward", "add_relu_forward", "relu_backward", "bias_relu_backward",
     "softmax_forward", "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
     "sgd_momentum_update", "adam_update",
 )
