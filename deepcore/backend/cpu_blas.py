@@ -197,18 +197,38 @@ def gemm(a, b, c, accumulate):
 # ------------------------------------------------------------------------------------------ matmul kernel
 
 @njit(cache=True)
-def _epilogue(c, bias, relu):
-    """c += bias (one value per column; none when empty), then max(c, 0) when ``relu``: on a block just
-    computed, one row at a time."""
+def epilogue(c, bias, relu):
+    """c += bias (one value per column; none when empty), then max(c, 0) when ``relu``, on a C-contiguous
+    block just computed: whole rows at a time, about 256 values with the bias tiled to match, so that few
+    columns (a first conv layer's 6) still give long inner loops (``_epilogue_by_row`` for other layouts)."""
+    if c.size == 0 or (bias.size == 0 and not relu):
+        return
+    lanes = c.shape[1] * max(1, 256 // c.shape[1])
+    tiled = np.empty(lanes if bias.size else 0, c.dtype)
+    for j in range(tiled.size):
+        tiled[j] = bias[j % c.shape[1]]
+    flat = c.reshape(-1)
+    for start in range(0, flat.size, lanes):
+        _bias_relu_run(flat[start:start + lanes], tiled, relu)
+
+
+@njit(cache=True)
+def _epilogue_by_row(c, bias, relu):
+    """``epilogue`` on a block of any layout (a block of columns), one row at a time."""
     for i in range(c.shape[0]):
-        row = c[i]
-        if bias.size:
-            for j in range(row.size):
-                row[j] += bias[j]
-        if relu:
-            for j in range(row.size):
-                if row[j] < 0:
-                    row[j] = 0
+        _bias_relu_run(c[i], bias, relu)
+
+
+@njit(cache=True)
+def _bias_relu_run(run, bias, relu):
+    """run += bias[:run.size] (unless bias is empty), then max(run, 0) when ``relu``."""
+    if bias.size:
+        for j in range(run.size):
+            run[j] += bias[j]
+    if relu:
+        for j in range(run.size):
+            if run[j] < 0:
+                run[j] = 0
 
 
 @njit(cache=True)
@@ -231,10 +251,10 @@ def _matmul(a, b, c, bias, relu, threads, split_columns):
             pass
         elif split_columns:
             gemm(a, b[:, c0:c1], c[:, c0:c1], False)
-            _epilogue(c[:, c0:c1], bias[c0:c1] if bias.size else bias, relu)
-        else:  # whole rows: a contiguous block, which the epilogue's loops vectorize (4x faster than a 2-D slice)
+            _epilogue_by_row(c[:, c0:c1], bias[c0:c1] if bias.size else bias, relu)
+        else:  # whole rows: a contiguous block, which the epilogue's loops vectorize
             gemm(a[r0:r1], b, c[r0:r1], False)
-            _epilogue(c[r0:r1], bias, relu)
+            epilogue(c[r0:r1], bias, relu)
 
 
 @njit(parallel=True, cache=True)

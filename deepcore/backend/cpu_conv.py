@@ -54,7 +54,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import cpu_blas, cpu_winograd, reference
-from .cpu_blas import gemm
+from .cpu_blas import epilogue, gemm
 from .cpu_support import same_float, scratch
 
 CHUNK_ROWS = 256  # output pixels per GEMM (see the module docstring)
@@ -151,9 +151,9 @@ def _chunk_tap_rows(x, channels, buffer, n, line0, count, i, kh, kw, sh, sw, top
 
 @njit(parallel=True, cache=True)
 def _conv_forward(x, channels, w3, y2, buffers, lines_per_chunk, kh, kw, sh, sw, top, left, dh, dw,
-                  out_h, out_w):
+                  out_h, out_w, bias, relu):
     """y2 (N*out_h*out_w, out) = sum over tap rows i of cols_i @ w3[i], per chunk of lines of one image,
-    thread t taking chunks t, t + T, ..."""
+    thread t taking chunks t, t + T, ..., then ``epilogue`` (bias, ReLU) on the chunk."""
     blocks = (out_h + lines_per_chunk - 1) // lines_per_chunk
     chunks = x.shape[0] * blocks
     threads = buffers.shape[0]
@@ -167,6 +167,7 @@ def _conv_forward(x, channels, w3, y2, buffers, lines_per_chunk, kh, kw, sh, sw,
                 cols = _chunk_tap_rows(x, channels, buffers[t], n, line0, count, i, kh, kw, sh, sw, top, left,
                                        dh, dw, out_h, out_w)
                 gemm(cols, w3[i], y_chunk, i > 0)
+            epilogue(y_chunk, bias, relu)
 
 
 @njit(parallel=True, cache=True)
@@ -241,9 +242,9 @@ def _planar_cols(x, channels, slab, cols, n, r0, rows, kh, kw, sh, sw, top, left
 
 @njit(parallel=True, cache=True)
 def _planar_forward(x, channels, w2, y2, slabs, buffers, rows_per_chunk, kh, kw, sh, sw, top, left, dh, dw,
-                    out_h, out_w):
+                    out_h, out_w, bias, relu):
     """y2 (N*out_h*out_w, out) = cols.T @ w2 per chunk of output rows of one image, thread t taking chunks
-    t, t + T, ..."""
+    t, t + T, ..., then ``epilogue`` (bias, ReLU) on the chunk."""
     blocks = (out_h + rows_per_chunk - 1) // rows_per_chunk
     chunks = x.shape[0] * blocks
     threads = buffers.shape[0]
@@ -256,6 +257,7 @@ def _planar_forward(x, channels, w2, y2, slabs, buffers, rows_per_chunk, kh, kw,
             _planar_cols(x, channels, slabs[t], cols, n, r0, rows, kh, kw, sh, sw, top, left, dh, dw, out_w)
             first = (n * out_h + r0) * out_w
             gemm(cols.T, w2, y2[first:first + rows * out_w], False)
+            epilogue(y2[first:first + rows * out_w], bias, relu)
 
 
 @njit(parallel=True, cache=True)
@@ -316,26 +318,28 @@ def _output_hw(x_shape, w_shape, stride, padding, dilation):
                  for a in range(2))
 
 
-def _conv(x, w, stride, top_left, dilation, out_hw):
-    """y = conv(x, w) with output size ``out_hw``; the padding is implied by (top, left) and out_hw."""
+def _conv(x, w, stride, top_left, dilation, out_hw, bias=None, relu=False):
+    """y = conv(x, w) with output size ``out_hw`` (+ bias, then ReLU when ``relu``, on each chunk of y as it
+    is computed); the padding is implied by (top, left) and out_hw."""
     n, h, width, c = x.shape
     kh, kw, _, c_out = w.shape
     out_h, out_w = out_hw
     k = kh * kw * c
     y = np.empty((n, out_h, out_w, c_out), x.dtype)
+    bias = np.empty(0, x.dtype) if bias is None else np.ascontiguousarray(bias)
     threads = numba.get_num_threads()
     with cpu_blas.one_thread():
         if _planar_applies(w.shape):
             rows, slabs, cols = _planar_chunking(threads, w.shape, stride, dilation, out_hw, x.dtype)
             _planar_forward(x.reshape(n, h, width * c), c, w.reshape(k, c_out), y.reshape(-1, c_out), slabs, cols,
-                            rows, kh, kw, *stride, *top_left, *dilation, out_h, out_w)
+                            rows, kh, kw, *stride, *top_left, *dilation, out_h, out_w, bias, relu)
             return y
         if cpu_winograd.applies(w.shape, stride, dilation):
-            cpu_winograd.forward(x, w, top_left, y, threads)
+            cpu_winograd.forward(x, w, top_left, y, threads, bias, relu)
             return y
         lines, cols = _line_chunking(threads, w.shape, stride, dilation, out_hw, x.dtype)
         _conv_forward(x.reshape(n, h, width * c), c, w.reshape(kh, kw * c, c_out), y.reshape(-1, c_out), cols,
-                      lines, kh, kw, *stride, *top_left, *dilation, out_h, out_w)
+                      lines, kh, kw, *stride, *top_left, *dilation, out_h, out_w, bias, relu)
     return y
 
 
@@ -345,6 +349,16 @@ def conv2d_forward(x, w, stride, padding, dilation):
     x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
     out_hw = _output_hw(x.shape, w.shape, stride, padding, dilation)
     return _conv(x, w, tuple(stride), (padding[0][0], padding[1][0]), tuple(dilation), out_hw)
+
+
+def conv2d_bias_relu_forward(x, w, bias, stride, padding, dilation, relu=True):
+    """conv2d_forward + bias, then ReLU when ``relu``, applied to each chunk of the output by the thread that
+    computed it (no second pass over y, no second launch)."""
+    if not same_float(x, w, bias) or bias.shape != (w.shape[-1],):
+        return reference.conv2d_bias_relu_forward(x, w, bias, stride, padding, dilation, relu)
+    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+    out_hw = _output_hw(x.shape, w.shape, stride, padding, dilation)
+    return _conv(x, w, tuple(stride), (padding[0][0], padding[1][0]), tuple(dilation), out_hw, bias, bool(relu))
 
 
 def conv2d_backward_data(gy, w, x_shape, stride, padding, dilation):
@@ -396,6 +410,7 @@ def conv2d_backward_filter(x, gy, w_shape, stride, padding, dilation):
 
 KERNELS = {
     "conv2d_forward": conv2d_forward,
+    "conv2d_bias_relu_forward": conv2d_bias_relu_forward,
     "conv2d_backward_data": conv2d_backward_data,
     "conv2d_backward_filter": conv2d_backward_filter,
 } if cpu_blas.available() else {}

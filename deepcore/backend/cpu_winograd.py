@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .cpu_blas import gemm
+from .cpu_blas import epilogue, gemm
 from .cpu_support import scratch
 
 MIN_CHANNELS = 16
@@ -168,9 +168,9 @@ def _output_row(m, k, run, q, out):
 
 
 @njit(cache=True)
-def _write_tiles(m, y, outs, q, out, row0, rows, tiles_h, tiles_w):
+def _write_tiles(m, y, outs, q, out, row0, rows, tiles_h, tiles_w, bias, relu):
     """y (N, H', W'*out) = A^T M A for tile rows row0..row0+rows, each output pixel copied from ``out``
-    (4, tiles_w*out) and cropped at y's edge."""
+    (4, tiles_w*out) and cropped at y's edge; then each line gets ``cpu_blas.epilogue`` (bias, ReLU)."""
     out_h, out_w = y.shape[1], y.shape[2] // outs
     run = tiles_w * outs
     for i in range(rows):
@@ -185,6 +185,7 @@ def _write_tiles(m, y, outs, q, out, row0, rows, tiles_h, tiles_w):
                     value = src[tw * outs:(tw + 1) * outs]
                     for o in range(outs):
                         pixel[o] = value[o]
+            epilogue(line.reshape(out_w, outs), bias, relu)
 
 
 @njit(cache=True)
@@ -218,7 +219,7 @@ def _gradient_tiles(gy, outs, dm, g, p, row0, rows, tiles_h, tiles_w):
 
 
 @njit(parallel=True, cache=True)
-def _forward(x, channels, u, y, v, m, slabs, q, out, rows_per_chunk, top, left, tiles_h, tiles_w):
+def _forward(x, channels, u, y, v, m, slabs, q, out, rows_per_chunk, top, left, tiles_h, tiles_w, bias, relu):
     """y = conv(x, g) from U = filter_transform(g); per thread: v (16, >= rows*tiles_w*C), m (16, >= rows*tiles_w*out),
     a slab (2*rows + 2, 2, (tiles_w + 1)*C), q (8, tiles_w*out) and out (4, tiles_w*out)."""
     total = x.shape[0] * tiles_h
@@ -234,7 +235,7 @@ def _forward(x, channels, u, y, v, m, slabs, q, out, rows_per_chunk, top, left, 
             for xi in range(16):
                 gemm(vt[xi, :count * channels].reshape(count, channels), u[xi],
                      mt[xi, :count * outs].reshape(count, outs), False)
-            _write_tiles(mt, y, outs, q[thread], out[thread], row0, rows, tiles_h, tiles_w)
+            _write_tiles(mt, y, outs, q[thread], out[thread], row0, rows, tiles_h, tiles_w, bias, relu)
 
 
 @njit(parallel=True, cache=True)
@@ -287,14 +288,15 @@ def _buffers(threads, rows, tiles_w, channels, outs, dtype):
             scratch("winograd_rows_b", (threads, 8, tiles_w * outs), dtype))
 
 
-def forward(x, w, top_left, y, threads):
-    """y (N, H', W', out) = conv(x, w) for a 3x3 w, stride 1, padding implied by (top, left) and y's size."""
+def forward(x, w, top_left, y, threads, bias, relu):
+    """y (N, H', W', out) = conv(x, w) (+ bias, ReLU: ``cpu_blas.epilogue``) for a 3x3 w, stride 1, padding
+    implied by (top, left) and y's size."""
     n, h, width, c = x.shape
     outs = y.shape[3]
     tiles_h, tiles_w, rows = _tiling(x.shape, y.shape[1:3], c, outs, threads)
     v, m, slabs, q, out = _buffers(threads, rows, tiles_w, c, outs, x.dtype)
     _forward(x.reshape(n, h, width * c), c, filter_transform(w), y.reshape(n, y.shape[1], -1), v, m, slabs, q,
-             out, rows, *top_left, tiles_h, tiles_w)
+             out, rows, *top_left, tiles_h, tiles_w, bias, relu)
 
 
 def filter_grad(x, gy, top_left, threads):

@@ -1,8 +1,7 @@
 """CUDA kernels (``kernels/*.cu`` through ``cupy.RawModule``) with the reference signatures.
 
-``KERNELS`` maps each name of ``reference.KERNEL_NAMES`` (and the fused
-extras of ``cuda_fused_reference``) to a wrapper that computes the launch
-configuration from the shapes and runs the CUDA kernel. A wrapper runs the
+``KERNELS`` maps each name of ``kernel_table.KERNEL_NAMES`` to a wrapper that
+computes the launch configuration from the shapes and runs the CUDA kernel. A wrapper runs the
 reference instead, logged under ``DEEPCORE_DEBUG=1``, when an input is not
 float32 (float64 gradient checks), is empty, has a layout the kernel does not
 cover (e.g. a bias that is not one value per channel), or when its ``.cu`` did
@@ -23,7 +22,6 @@ import math
 
 import numpy as np
 
-from . import cuda_fused_reference as fused_reference
 from . import reference
 from .cuda_modules import (INDEX_LIMIT, check_index_range, contiguous, cuda_kernel, empty, ints, kernel_function,
                            launch)
@@ -120,7 +118,7 @@ def _is_channel_bias(x, bias, *rest):
     return bias.shape == (x.shape[-1],)
 
 
-@cuda_kernel("conv", fused_reference.conv2d_bias_relu_forward,
+@cuda_kernel("conv", reference.conv2d_bias_relu_forward,
              supported=lambda x, w, bias, *rest: bias.shape == (w.shape[-1],))
 def conv2d_bias_relu_forward(x, w, bias, stride, padding, dilation, relu=True):
     """The convolution's GEMM output gets bias (+ReLU) in place: one extra read and write, no new buffer."""
@@ -385,4 +383,3 @@ def softmax_cross_entropy_backward(probabilities, labels, g_loss):
 
 
 KERNELS = {name: globals()[name] for name in KERNEL_NAMES}
-KERNELS.update(conv2d_bias_relu_forward=conv2d_bias_relu_forward)  # the fused extra (cuda_fused_reference)

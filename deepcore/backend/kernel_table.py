@@ -20,7 +20,7 @@ from . import reference
 from .device import get_array_module
 
 KERNEL_NAMES = (
-    "conv2d_forward", "conv2d_backward_data", "conv2d_backward_filter",
+    "conv2d_forward", "conv2d_bias_relu_forward", "conv2d_backward_data", "conv2d_backward_filter",
     "maxpool2d_forward", "maxpool2d_backward", "avgpool2d_forward", "avgpool2d_backward",
     "batchnorm_forward_train", "batchnorm_forward_infer", "batchnorm_backward",
     "batchnorm_relu_forward_train", "batchnorm_relu_forward_infer", "batchnorm_relu_backward",

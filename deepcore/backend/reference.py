@@ -72,6 +72,12 @@ def conv2d_forward(x, w, stride, padding, dilation):
     return y.reshape(n, out_h, out_w, c_out)
 
 
+def conv2d_bias_relu_forward(x, w, bias, stride, padding, dilation, relu=True):
+    """conv2d_forward(x, w) + bias (one value per output channel), then ReLU when ``relu``."""
+    y = conv2d_forward(x, w, stride, padding, dilation) + bias
+    return get_array_module(y).maximum(y, 0) if relu else y
+
+
 def conv2d_backward_data(gy, w, x_shape, stride, padding, dilation):
     kh, kw, c_in, c_out = w.shape
     n, out_h, out_w, _ = gy.shape

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import activations, initializers, ops, regularizers
 from ..backend.reference import conv_output_size
-from ..ops.conv import resolve_padding
+from ..ops.conv import conv2d_bias, resolve_padding
 from ..ops.conv_nd import conv
 from .base import Layer, int_tuple, positive_int
 
@@ -110,6 +110,10 @@ class BaseConv(WeightedLayer):
         self._add_kernel_and_bias(self.kernel_size + (input_shape[-1] // self.groups, self.filters), self.filters)
 
     def call(self, inputs, training=None):
+        if self.kernel.ndim == 4 and self.groups == 1 and self.bias is not None and \
+                self.activation in (ops.relu, ops.linear):  # one kernel: the bias and ReLU as the conv's epilogue
+            return conv2d_bias(inputs, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate,
+                               relu=self.activation is ops.relu)
         y = conv(inputs, self.kernel, self.strides, self.padding, self.dilation_rate, self.groups)
         return self._bias_activation(y)
 

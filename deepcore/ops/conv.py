@@ -51,8 +51,30 @@ class Conv2D(Function):
         return gx, gw
 
 
-def conv2d(x, w, strides=1, padding="valid", dilation_rate=1):
-    """Cross-correlation of NHWC ``x`` with ``w`` of shape (kh, kw, in, out), as Keras' Conv2D."""
+class Conv2DBias(Conv2D):
+    """conv2d(x, w) + b, then ReLU when ``relu``: one kernel, the bias and ReLU applied to each chunk of the
+    output by the thread that computed it (a Conv2D layer's forward)."""
+
+    def __init__(self, stride, padding, dilation, relu):
+        super().__init__(stride, padding, dilation)
+        self.relu = relu
+
+    def forward(self, x, w, b):
+        self.x, self.w = x, w
+        y = kernels(x).conv2d_bias_relu_forward(x, w, b, self.stride, self.padding, self.dilation, self.relu)
+        self.y = y if self.relu else None
+        return y
+
+    def backward(self, gy):
+        if self.relu:
+            gy, gb = kernels(gy).bias_relu_backward(gy, self.y)
+        else:
+            gb = gy.reshape(-1, gy.shape[-1]).sum(axis=0)
+        return (*super().backward(gy), gb)
+
+
+def _conv2d_geometry(x, w, strides, padding, dilation_rate):
+    """(stride, explicit padding, dilation) of conv2d, after checking the shapes."""
     stride, dilation = pair(strides, "strides"), pair(dilation_rate, "dilation_rate")
     if min(stride) < 1 or min(dilation) < 1:
         raise ValueError(f"conv2d: strides and dilation_rate must be >= 1, got {stride} and {dilation}")
@@ -63,7 +85,21 @@ def conv2d(x, w, strides=1, padding="valid", dilation_rate=1):
         if conv_output_size(x.shape[1 + axis], w.shape[axis], stride[axis], *pads[axis], dilation[axis]) < 1:
             raise ValueError(f"conv2d: input {x.shape} is smaller than the kernel {w.shape[:2]} "
                              f"(dilation {dilation}) with padding {padding!r}")
+    return stride, pads, dilation
+
+
+def conv2d(x, w, strides=1, padding="valid", dilation_rate=1):
+    """Cross-correlation of NHWC ``x`` with ``w`` of shape (kh, kw, in, out), as Keras' Conv2D."""
+    stride, pads, dilation = _conv2d_geometry(x, w, strides, padding, dilation_rate)
     return Conv2D.apply(x, w, stride=stride, padding=pads, dilation=dilation)
+
+
+def conv2d_bias(x, w, b, strides=1, padding="valid", dilation_rate=1, relu=False):
+    """conv2d(x, w) + b (one value per output channel), then ReLU when ``relu``, in one kernel."""
+    stride, pads, dilation = _conv2d_geometry(x, w, strides, padding, dilation_rate)
+    if tuple(b.shape) != (w.shape[-1],):
+        raise ValueError(f"conv2d_bias: expected a bias of shape ({w.shape[-1]},), got {tuple(b.shape)}")
+    return Conv2DBias.apply(x, w, b, stride=stride, padding=pads, dilation=dilation, relu=relu)
 
 
 def conv_transpose_output_size(size, kernel, stride, padding, output_padding=None, dilation=1):

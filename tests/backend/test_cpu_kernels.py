@@ -94,6 +94,9 @@ def check_conv(case, dtype, seed=0):
     x_shape, w_shape, stride, pads, dilation = case
     x, w = random(seed, dtype, *x_shape), random(seed + 1, dtype, *w_shape)
     (y,) = check("conv2d_forward", x, w, stride, pads, dilation)
+    bias = random(seed + 3, dtype, w_shape[3])
+    for relu in (True, False):  # the bias (+ReLU) epilogue on every chunk of every path
+        check("conv2d_bias_relu_forward", x, w, bias, stride, pads, dilation, relu)
     gy = random(seed + 2, dtype, *y.shape)
     check("conv2d_backward_data", gy, w, x_shape, stride, pads, dilation)
     check("conv2d_backward_filter", x, gy, w_shape, stride, pads, dilation)

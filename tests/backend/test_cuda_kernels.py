@@ -1,12 +1,11 @@
 """The CUDA kernels (``deepcore/backend/cuda_kernels.py`` over ``kernels/*.cu``) against the NumPy reference.
 
 GPU tests (marker ``gpu``, skipped without a usable GPU; ``DEEPCORE_REQUIRE_GPU=1``
-makes that a failure): parity of every kernel with ``reference.py`` (or
-``cuda_fused_reference.py``) on shapes with odd sizes, batch 1, stride >
-kernel, 'same'/'valid' and asymmetric padding, dilation; gradients of the ops
-through the GPU path against the CPU path in float64; whole models trained
-3 steps on CPU and GPU from the same weights; CuPy's memory pool flat over 50
-training steps. Each parity test also checks that the CUDA kernel ran, not
+makes that a failure): parity of every kernel with ``reference.py`` on shapes
+with odd sizes, batch 1, stride > kernel, 'same'/'valid' and asymmetric padding,
+dilation; gradients of the ops through the GPU path against the CPU path in
+float64; whole models trained 3 steps on CPU and GPU from the same weights;
+CuPy's memory pool flat over 50 training steps. Each parity test also checks that the CUDA kernel ran, not
 the reference fallback. The tests at the end (no marker) cover what needs no GPU.
 """
 import importlib.util
@@ -19,7 +18,7 @@ import numpy as np
 import pytest
 
 import deepcore as dc
-from deepcore.backend import cuda_fused_reference, cuda_kernels, cuda_modules, reference
+from deepcore.backend import cuda_kernels, cuda_modules, reference
 from deepcore.backend.kernel_table import KERNEL_NAMES
 from deepcore.ops.conv import resolve_padding
 
@@ -124,7 +123,7 @@ def test_conv2d_bias_relu_epilogue(cp, caplog, rng, relu):
     x, w, strides, padding, dilation = conv_args(rng, (2, 9, 7, 3), (3, 3, 3, 5), (1, 1), "same", (1, 1))
     bias = normal(rng, 5)
     check_parity(cp, caplog, "conv2d_bias_relu_forward", x, w, bias, strides, padding, dilation, relu, rtol=1e-4,
-                 atol=1e-4, reference_function=cuda_fused_reference.conv2d_bias_relu_forward)
+                 atol=1e-4)
 
 
 # ------------------------------------------------------------------------------------------------- pooling
@@ -427,10 +426,9 @@ def test_memory_pool_stays_flat_over_50_training_steps(cp, rng):
 # ------------------------------------------------------------------------------------------------- no GPU needed
 
 def test_every_kernel_name_has_a_cuda_wrapper_with_its_reference():
+    assert set(cuda_kernels.KERNELS) == set(KERNEL_NAMES)
     for name in KERNEL_NAMES:
         assert cuda_kernels.KERNELS[name].reference is getattr(reference, name)
-    for name in set(cuda_kernels.KERNELS) - set(KERNEL_NAMES):
-        assert cuda_kernels.KERNELS[name].reference is getattr(cuda_fused_reference, name)
 
 
 def test_kernel_sources_are_found_and_overridable(tmp_path, monkeypatch):

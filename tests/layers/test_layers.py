@@ -59,6 +59,32 @@ def test_conv2d_kernel_layout_matches_torch_when_installed():
     np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("activation", ["relu", None])
+def test_conv2d_bias_and_relu_epilogue_and_its_gradients(activation):
+    """Conv2D with a bias and ReLU (or no activation) runs one fused kernel; forward and gradients match the
+    unfused ops."""
+    from deepcore.autograd.tensor import Tensor
+    from deepcore.backend import reference
+    layer = layers.Conv2D(5, 3, padding="same", activation=activation)
+    x = rng.standard_normal((2, 6, 7, 3)).astype(np.float32)
+    layer(x)
+    kernel = layer.get_weights()[0]
+    bias = rng.standard_normal(5).astype(np.float32)
+    layer.set_weights([kernel, bias])
+    tx = Tensor(x, requires_grad=True)
+    y = layer(tx)
+    pads = ((1, 1), (1, 1))
+    expected = reference.conv2d_forward(x, kernel, (1, 1), pads, (1, 1)) + bias
+    expected = np.maximum(expected, 0) if activation else expected
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-4, atol=1e-5)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(g)
+    masked = g * (expected > 0) if activation else g
+    np.testing.assert_allclose(layer.bias.grad, masked.reshape(-1, 5).sum(0), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(tx.grad, reference.conv2d_backward_data(masked, kernel, x.shape, (1, 1), pads, (1, 1)),
+                               rtol=1e-4, atol=1e-4)
+
+
 def test_batch_norm_moving_statistics_follow_keras():
     layer = layers.BatchNormalization(momentum=0.9)
     x = (rng.standard_normal((32, 3)) * 2 + 1).astype(np.float32)

@@ -5,6 +5,7 @@ import pytest
 from deepcore import ops
 from deepcore.autograd import grad_check
 from deepcore.backend import to_device
+from deepcore.ops.conv import conv2d_bias
 
 rng = np.random.default_rng(1)
 
@@ -18,6 +19,12 @@ def arrays(xp, *shapes):
 def test_conv2d(xp, strides, padding, dilation):
     x, w = arrays(xp, (2, 7, 6, 3), (3, 3, 3, 4))
     grad_check(lambda a, b: ops.conv2d(a, b, strides, padding, dilation), [x, w])
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_conv2d_bias(xp, relu):
+    x, w, b = arrays(xp, (2, 7, 6, 3), (3, 3, 3, 4), (4,))
+    grad_check(lambda a, c, d: conv2d_bias(a, c, d, 1, "same", relu=relu), [x, w, b])
 
 
 @pytest.mark.parametrize("op", [ops.max_pool2d, ops.avg_pool2d])
