@@ -24,11 +24,11 @@ import time
 
 def conv_flops(name, args):
     """Multiply-adds x 2 of a conv kernel call, from the shapes in its arguments."""
-    if name == "conv2d_forward":
+    if name in ("conv2d_forward", "conv2d_bias_relu_forward"):
         x, w = args[0], args[1]
         n, h, width, _ = x.shape
         kh, kw, c, c_out = w.shape
-        stride, padding, dilation = args[2], args[3], args[4]
+        stride, padding, dilation = args[3:6] if name == "conv2d_bias_relu_forward" else args[2:5]
         out_h = (h + sum(padding[0]) - dilation[0] * (kh - 1) - 1) // stride[0] + 1
         out_w = (width + sum(padding[1]) - dilation[1] * (kw - 1) - 1) // stride[1] + 1
         return 2.0 * n * out_h * out_w * kh * kw * c * c_out
