@@ -1,8 +1,8 @@
 """2-D convolution, NHWC, filters (kh, kw, in, out): forward and backward.
 
-The kernels (``conv2d_forward``, ``conv2d_backward_data``,
-``conv2d_backward_filter``) come from the device's kernel table; their
-reference is im2col + one GEMM in ``backend/reference.py``.
+The kernels (``conv2d_forward``, ``conv2d_bias_relu_forward``,
+``conv2d_backward_data``, ``conv2d_backward_filter``) come from the device's
+kernel table; their reference is im2col + one GEMM in ``backend/reference.py``.
 """
 from __future__ import annotations
 
